@@ -29,8 +29,11 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def parse(source: str) -> nbformat.NotebookNode:
-    """Turn a percent-format script into a notebook node without outputs."""
+def parse(source: str, prefix: str = "cell") -> nbformat.NotebookNode:
+    """Turn a percent-format script into a notebook node without outputs.
+
+    Cell ids are ``{prefix}-{index}`` so that rebuilding an unchanged source gives identical JSON.
+    """
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -65,9 +68,8 @@ def parse(source: str) -> nbformat.NotebookNode:
             cell = nbformat.v4.new_code_cell("\n".join(lines))
         if tags:
             cell.metadata["tags"] = tags
-        cell.pop("id", None)
+        cell["id"] = f"{prefix}-{len(nb.cells):03d}"
         nb.cells.append(cell)
-    nbformat.validator.normalize(nb)
     return nb
 
 
@@ -75,9 +77,7 @@ def build(check: bool = False) -> int:
     stale = []
     for src in sorted((HERE / "src").glob("[0-9][0-9]_*.py")):
         target = HERE / f"{src.stem}.ipynb"
-        nb = parse(src.read_text(encoding="utf-8"))
-        for i, cell in enumerate(nb.cells):
-            cell["id"] = f"{src.stem[:2]}-{i:03d}"
+        nb = parse(src.read_text(encoding="utf-8"), prefix=src.stem[:2])
         text = nbformat.writes(nb) + "\n"
         current = target.read_text(encoding="utf-8") if target.exists() else ""
         if text != current:

@@ -1,0 +1,131 @@
+"""Margin parameters from risk forecasts: rates, anti-procyclicality, coverage, tiers, collateral
+haircuts, liquidation penalty and insurance fund, volatility regimes, stress tests and export.
+
+The entry point for one asset is :func:`calibrate_asset` with a :class:`MarginSettings`;
+:func:`build_parameter_set` and :func:`write_parameter_set` turn several calibrations into a
+JSON file checked against ``riskkit/schemas/margin_parameters.schema.json``.
+
+Sign convention: margin rates, losses, VaR and ES are positive fractions of notional.
+"""
+
+from riskkit.margin.apc import (
+    APC_OPTIONS,
+    apc_buffer,
+    apc_floor,
+    apc_stressed_weight,
+    cap_daily_change,
+    compare_paths,
+    find_stressed_period,
+    historical_margin_path,
+    long_lookback_margin,
+    procyclicality_metrics,
+    stressed_margin_path,
+)
+from riskkit.margin.calibrate import (
+    AssetCalibration,
+    MarginSettings,
+    calibrate_asset,
+    default_estimator,
+)
+from riskkit.margin.collateral import collateral_haircut, tail_dependence, wrong_way_haircut
+from riskkit.margin.coverage import (
+    breaches,
+    coverage_table,
+    coverage_tests,
+    margin_period_loss,
+)
+from riskkit.margin.export import (
+    SCHEMA_VERSION,
+    build_parameter_set,
+    load_parameter_set,
+    schema,
+    schema_path,
+    to_jsonable,
+    validate_parameter_set,
+    write_parameter_set,
+)
+from riskkit.margin.liquidation import InsuranceFundResult, insurance_fund, liquidation_penalty
+from riskkit.margin.rates import (
+    implied_horizon_hours,
+    loss_fraction,
+    max_leverage,
+    round_rate,
+    scale_to_horizon,
+    two_sided_rate,
+)
+from riskkit.margin.regimes import (
+    RegimeModel,
+    calibrate_regimes,
+    classify_regimes,
+    regime_margin,
+)
+from riskkit.margin.stress import (
+    NAMED_EPISODES,
+    historical_stress,
+    hypothetical_stress,
+    worst_windows,
+)
+from riskkit.margin.tiers import (
+    DEFAULT_BRACKETS,
+    check_brackets,
+    liquidity_addon,
+    maintenance_amounts,
+    maintenance_margin,
+    tier_table,
+)
+
+__all__ = [
+    "APC_OPTIONS",
+    "DEFAULT_BRACKETS",
+    "NAMED_EPISODES",
+    "SCHEMA_VERSION",
+    "AssetCalibration",
+    "InsuranceFundResult",
+    "MarginSettings",
+    "RegimeModel",
+    "apc_buffer",
+    "apc_floor",
+    "apc_stressed_weight",
+    "breaches",
+    "build_parameter_set",
+    "calibrate_asset",
+    "calibrate_regimes",
+    "cap_daily_change",
+    "check_brackets",
+    "classify_regimes",
+    "collateral_haircut",
+    "compare_paths",
+    "coverage_table",
+    "coverage_tests",
+    "default_estimator",
+    "find_stressed_period",
+    "historical_margin_path",
+    "historical_stress",
+    "hypothetical_stress",
+    "implied_horizon_hours",
+    "insurance_fund",
+    "liquidation_penalty",
+    "liquidity_addon",
+    "load_parameter_set",
+    "long_lookback_margin",
+    "loss_fraction",
+    "maintenance_amounts",
+    "maintenance_margin",
+    "margin_period_loss",
+    "max_leverage",
+    "procyclicality_metrics",
+    "regime_margin",
+    "round_rate",
+    "scale_to_horizon",
+    "schema",
+    "schema_path",
+    "stressed_margin_path",
+    "tail_dependence",
+    "tier_table",
+    "to_jsonable",
+    "two_sided_rate",
+    "validate_parameter_set",
+    "worst_windows",
+    "write_parameter_set",
+    "wrong_way_haircut",
+]

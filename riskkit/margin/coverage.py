@@ -1,0 +1,188 @@
+"""How well a margin path covered the losses that followed it.
+
+The margin charged on date t must cover the loss of a position opened on t over the margin period
+of risk, ``t, ..., t+H-1``. A *breach* is a realised loss larger than the margin. riskkit counts
+breaches for a long and a short position separately (a two-sided margin must cover each side at the
+nominal rate), by calendar year and by volatility regime, measures their size, and applies the VaR
+backtests of :mod:`riskkit.backtest.var_tests` to the breach sequence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskkit._validation import as_return_series, check_horizon, check_level
+from riskkit.exceptions import DataError
+
+__all__ = ["margin_period_loss", "breaches", "coverage_table", "coverage_tests"]
+
+
+def margin_period_loss(returns: pd.Series, horizon_days: int = 1) -> pd.DataFrame:
+    """Realised loss fraction of a long and a short position over the next ``horizon_days``.
+
+    Parameters
+    ----------
+    returns : Series
+        Daily log returns.
+    horizon_days : int
+        Whole days (daily data cannot show a sub-daily loss).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the first day of the period; ``long = 1 - exp(R)``, ``short = exp(R) - 1``
+        with ``R`` the sum of the log returns of days ``t .. t+H-1``; NaN where the period runs
+        past the data.
+    """
+    r = as_return_series(returns)
+    h = int(check_horizon(horizon_days, "horizon_days"))
+    total = r.rolling(h).sum().shift(-(h - 1))
+    return pd.DataFrame({"long": -np.expm1(total), "short": np.expm1(total)}, index=r.index)
+
+
+def breaches(margin: pd.Series, losses: pd.DataFrame) -> pd.DataFrame:
+    """Boolean breach indicators (loss > margin) per side on the dates both are known."""
+    m = margin.astype(float)
+    joined = losses.join(m.rename("margin"), how="inner").dropna()
+    if joined.empty:
+        raise DataError("margin and losses share no dates with both values known")
+    out = pd.DataFrame(
+        {
+            "long": joined["long"] > joined["margin"],
+            "short": joined["short"] > joined["margin"],
+        },
+        index=joined.index,
+    )
+    out.attrs["excess_long"] = (joined["long"] - joined["margin"]).where(out["long"])
+    out.attrs["excess_short"] = (joined["short"] - joined["margin"]).where(out["short"])
+    return out
+
+
+def coverage_table(
+    margin: pd.Series, losses: pd.DataFrame, by: str | pd.Series = "year"
+) -> pd.DataFrame:
+    """Breach counts, rates and sizes by group.
+
+    Parameters
+    ----------
+    margin : Series
+        Margin rate in force on each date.
+    losses : DataFrame
+        Output of :func:`margin_period_loss` (columns ``long``, ``short``).
+    by : "year", "all" or Series
+        Group by calendar year, not at all, or by labels aligned on the dates (e.g. volatility
+        regimes from :func:`riskkit.margin.regimes.classify_regimes`).
+
+    Returns
+    -------
+    DataFrame
+        Per group: ``n``, ``breaches_long``, ``breaches_short``, ``rate_long``, ``rate_short``,
+        ``mean_excess`` and ``max_excess`` (loss minus margin over breaches of either side,
+        fractions of notional), ``mean_margin``; a final row ``all``.
+    """
+    hits = breaches(margin, losses)
+    excess = pd.concat([hits.attrs["excess_long"], hits.attrs["excess_short"]], axis=1).max(axis=1)
+    if isinstance(by, str):
+        if by == "year":
+            labels = pd.Series(hits.index.year, index=hits.index)
+        elif by == "all":
+            labels = pd.Series("all", index=hits.index)
+        else:
+            raise DataError(f"by must be 'year', 'all' or a Series of labels, got {by!r}")
+    else:
+        labels = by.reindex(hits.index)
+    frame = pd.DataFrame(
+        {
+            "group": labels,
+            "long": hits["long"],
+            "short": hits["short"],
+            "excess": excess,
+            "margin": margin.reindex(hits.index),
+        }
+    ).dropna(subset=["group"])
+
+    def _row(g: pd.DataFrame) -> dict:
+        n = len(g)
+        return {
+            "n": n,
+            "breaches_long": int(g["long"].sum()),
+            "breaches_short": int(g["short"].sum()),
+            "rate_long": g["long"].mean(),
+            "rate_short": g["short"].mean(),
+            "mean_excess": g["excess"].mean() if g["excess"].notna().any() else 0.0,
+            "max_excess": g["excess"].max() if g["excess"].notna().any() else 0.0,
+            "mean_margin": g["margin"].mean(),
+        }
+
+    rows = {key: _row(g) for key, g in frame.groupby("group", sort=True)}
+    rows["all"] = _row(frame)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "group"
+    return out
+
+
+def coverage_tests(
+    margin: pd.Series,
+    losses: pd.DataFrame,
+    level: float = 0.99,
+    horizon_days: int = 1,
+    test_level: float = 0.95,
+) -> pd.DataFrame:
+    """Basel traffic light, Kupiec POF and Christoffersen tests of the breaches, per side.
+
+    Parameters
+    ----------
+    margin, losses
+        As in :func:`coverage_table`.
+    level : float
+        Coverage the margin is tested against (a VaR-level margin breaches with probability
+        ``1 - level``; an ES margin at the same level should breach *less* often, so a POF
+        rejection with too few breaches is expected for it).
+    horizon_days : int
+        Overlapping H-day periods are thinned to every H-th date before the tests, which assume
+        independent trials.
+    test_level : float
+        Confidence of the tests.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``(side, test)``; columns ``n``, ``breaches``, ``statistic``, ``pvalue``, ``result``
+        and ``zone`` (traffic light).
+
+    References
+    ----------
+    Kupiec, P. (1995), "Techniques for verifying the accuracy of risk measurement models",
+    *Journal of Derivatives* 3(2). Christoffersen, P. (1998), "Evaluating interval forecasts",
+    *International Economic Review* 39(4). Basel Committee (1996), *Supervisory framework for
+    the use of backtesting in conjunction with the internal models approach*.
+    """
+    from riskkit.backtest import var_tests as vt
+
+    lv = check_level(level)
+    h = int(check_horizon(horizon_days, "horizon_days"))
+    hits = breaches(margin, losses).iloc[::h]
+    rows = []
+    for side in ("long", "short"):
+        x = hits[side].to_numpy(dtype=bool)
+        n, k = len(x), int(x.sum())
+        zone = vt.traffic_light(k, n, lv)["zone"]
+        for res in (
+            vt.kupiec_pof(k, n, lv, test_level),
+            vt.christoffersen_independence(x, test_level),
+            vt.christoffersen_cc(x, lv, test_level),
+        ):
+            rows.append(
+                {
+                    "side": side,
+                    "test": res.test,
+                    "n": n,
+                    "breaches": k,
+                    "statistic": res.statistic,
+                    "pvalue": res.pvalue,
+                    "result": res.result,
+                    "zone": zone,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["side", "test"])

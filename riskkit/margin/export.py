@@ -1,0 +1,238 @@
+"""Export margin parameters as a JSON file a margin engine can consume, checked by a JSON Schema.
+
+The file (``riskkit/schemas/margin_parameters.schema.json``, JSON Schema draft 2020-12) holds the
+per-asset initial and maintenance rates, tiers, haircut, liquidation penalty and APC setting, the
+settings of the run, and provenance: data hash and date ranges, model per asset, confidence,
+horizon, riskkit version, creation time. :func:`validate_parameter_set` checks the schema *and*
+the rules a schema cannot express (maintenance rate at most initial rate, contiguous tiers with a
+continuous maintenance margin) and reports every violation with its JSON path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskkit.exceptions import ConfigError, SchemaError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "schema",
+    "schema_path",
+    "to_jsonable",
+    "build_parameter_set",
+    "validate_parameter_set",
+    "write_parameter_set",
+    "load_parameter_set",
+]
+
+SCHEMA_VERSION = "1.0"
+KIND = "riskkit.margin_parameters"
+
+
+def schema_path() -> Path:
+    """Path of the bundled JSON Schema file."""
+    return Path(str(resources.files("riskkit") / "schemas" / "margin_parameters.schema.json"))
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return schema_path().read_text(encoding="utf-8")
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a margin parameter set, as a dict."""
+    return json.loads(_schema_text())
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Recursively convert numpy/pandas scalars, tuples, dates and paths to JSON types.
+
+    Non-finite floats become ``None`` (JSON has no NaN).
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray, pd.Index)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (pd.Timestamp, _dt.datetime, _dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def _find_sha256(obj: Any) -> str | None:
+    if isinstance(obj, Mapping):
+        v = obj.get("sha256")
+        if isinstance(v, str):
+            return v.lower()
+        for value in obj.values():
+            found = _find_sha256(value)
+            if found:
+                return found
+    return None
+
+
+def build_parameter_set(
+    calibrations: Mapping[str, Any],
+    settings: Any,
+    provenance: Mapping[str, Any],
+    created: _dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Assemble the parameter set of several assets.
+
+    Parameters
+    ----------
+    calibrations : mapping of str to AssetCalibration
+        Output of :func:`riskkit.margin.calibrate_asset` per asset.
+    settings : MarginSettings
+    provenance : mapping
+        Data provenance from the caller (e.g. :func:`riskkit.datasets.provenance`); the first
+        ``sha256`` found in it becomes ``provenance.data_sha256``.
+    created : datetime, optional
+        Creation time (UTC); default now.
+
+    Returns
+    -------
+    dict
+        JSON-ready, valid against :func:`schema` (checked).
+    """
+    from riskkit import __version__
+
+    if not calibrations:
+        raise ConfigError("no calibrations to export")
+    when = created or _dt.datetime.now(_dt.UTC)
+    stamp = when.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    prov = to_jsonable(dict(provenance))
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": KIND,
+        "created_utc": stamp,
+        "riskkit_version": __version__,
+        "settings": to_jsonable(settings.to_dict()),
+        "provenance": {
+            "riskkit_version": __version__,
+            "created_utc": stamp,
+            "data_sha256": _find_sha256(prov),
+            "measure": settings.measure,
+            "level": settings.level,
+            "horizon_days": settings.horizon_days,
+            "models": {a: str(c.parameters.get("estimator", "")) for a, c in calibrations.items()},
+            "data": prov,
+        },
+        "assets": {a: to_jsonable(c.parameters) for a, c in sorted(calibrations.items())},
+    }
+    validate_parameter_set(data)
+    return data
+
+
+def _path_str(path: Any) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
+    """Rules the schema cannot express; assumes the schema already passed."""
+    out = []
+    for asset, p in data.get("assets", {}).items():
+        where = f"$.assets.{asset}"
+        if p["mm_rate"] > p["im_rate"] + 1e-12:
+            out.append(f"{where}.mm_rate: {p['mm_rate']} exceeds im_rate {p['im_rate']}")
+        tiers = p["tiers"]
+        if tiers[0]["notional_floor"] != 0:
+            out.append(f"{where}.tiers[0].notional_floor: must be 0")
+        for i, t in enumerate(tiers):
+            if t["notional_cap"] <= t["notional_floor"]:
+                out.append(f"{where}.tiers[{i}]: notional_cap must exceed notional_floor")
+            if t["mm_rate"] > t["im_rate"] + 1e-12:
+                out.append(f"{where}.tiers[{i}].mm_rate: exceeds im_rate")
+            if i == 0:
+                continue
+            prev = tiers[i - 1]
+            if t["notional_floor"] != prev["notional_cap"]:
+                out.append(
+                    f"{where}.tiers[{i}].notional_floor: {t['notional_floor']} != previous "
+                    f"cap {prev['notional_cap']} (tiers must be contiguous, not overlapping)"
+                )
+            # maintenance margin continuous at the boundary
+            b = t["notional_floor"]
+            left = b * prev["mm_rate"] - prev["maintenance_amount"]
+            right = b * t["mm_rate"] - t["maintenance_amount"]
+            if abs(left - right) > 1e-6 * max(1.0, abs(left)):
+                out.append(
+                    f"{where}.tiers[{i}].maintenance_amount: maintenance margin jumps from "
+                    f"{left:.6g} to {right:.6g} at notional {b:g}"
+                )
+    return out
+
+
+def validate_parameter_set(data: Any, source: str | None = None) -> None:
+    """Check a parameter set against the schema and the cross-field rules.
+
+    Raises
+    ------
+    SchemaError
+        Listing every violation with its JSON path (and ``source``, the file, when given).
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [f"{_path_str(e.absolute_path)}: {e.message}" for e in errors]
+    if not problems and isinstance(data, Mapping):
+        problems = _semantic_problems(data)
+    if problems:
+        head = f"{source}: " if source else ""
+        listing = "\n  ".join(problems)
+        raise SchemaError(
+            f"{head}margin parameter set does not match {schema_path().name} "
+            f"({len(problems)} problem(s)):\n  {listing}"
+        )
+
+
+def write_parameter_set(data: Mapping[str, Any], path: str | Path) -> Path:
+    """Validate, then write ``data`` as indented JSON with a stable key order.
+
+    Returns
+    -------
+    Path
+        The file written (parent directories are created).
+    """
+    clean = to_jsonable(data)
+    validate_parameter_set(clean)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(clean, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return target
+
+
+def load_parameter_set(path: str | Path) -> dict[str, Any]:
+    """Read and validate a parameter file; SchemaError names the file and every failing path."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SchemaError(f"{p}: cannot read margin parameter file: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{p}: not valid JSON ({exc})") from None
+    validate_parameter_set(data, source=str(p))
+    return data

@@ -1,0 +1,259 @@
+"""calibrate_asset, MarginSettings and the JSON parameter set (schema round trip and failures)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskkit.exceptions import ConfigError, DataError, SchemaError
+from riskkit.margin import (
+    MarginSettings,
+    build_parameter_set,
+    calibrate_asset,
+    historical_margin_path,
+    load_parameter_set,
+    round_rate,
+    schema,
+    validate_parameter_set,
+    write_parameter_set,
+)
+from riskkit.risk import HistoricalSimulation
+
+
+def _ohlcv(n: int = 700, seed: int = 3) -> pd.DataFrame:
+    """Seeded synthetic daily bars: Student-t(4) log returns at 3% volatility, USD volume."""
+    g = np.random.default_rng(seed)
+    r = 0.03 * g.standard_t(4, n) / np.sqrt(2.0)
+    close = 1000.0 * np.exp(np.cumsum(r))
+    open_ = np.r_[1000.0, close[:-1]]
+    spread = np.abs(g.standard_normal(n)) * 0.01
+    idx = pd.date_range("2018-01-01", periods=n, freq="D", name="date")
+    return pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) * (1 + spread),
+            "low": np.minimum(open_, close) * (1 - spread),
+            "close": close,
+            "volume": 50_000.0 * (1 + g.random(n)),
+        },
+        index=idx,
+    )
+
+
+SETTINGS = dict(window=250, refit_every=20, insurance_sims=20, insurance_days=60)
+
+
+@pytest.fixture(scope="module")
+def bars() -> pd.DataFrame:
+    return _ohlcv()
+
+
+@pytest.fixture(scope="module")
+def plain(bars):
+    s = MarginSettings(apc="none", rounding_step=None, im_floor=0.0, **SETTINGS)
+    return calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def buffered(bars):
+    s = MarginSettings(apc="buffer", **SETTINGS)
+    return calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"level": 99}, "did you mean 0.99"),
+        ({"level": 1.0}, "level"),
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"horizon_days": -1 / 24}, "horizon_days"),
+        ({"measure": "cvar"}, "measure"),
+        ({"apc": "dampener"}, "apc"),
+        ({"mm_ratio": 1.5}, "mm_ratio"),
+        ({"tier_boundaries": (0, 1e6, 5e5)}, "overlap"),
+        ({"im_floor": 0.5, "im_cap": 0.1}, "im_floor"),
+        ({"window": 10}, "window"),
+        ({"insurance_leverage": (0.5, 2.0)}, "insurance_leverage"),
+    ],
+)
+def test_settings_reject_bad_values(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        MarginSettings(**kwargs)
+
+
+def test_settings_accept_hours_and_serialise():
+    s = MarginSettings(horizon_days=1 / 24, tier_boundaries=[0, 1e6, 2e6])
+    assert s.horizon_days == pytest.approx(1 / 24)
+    assert s.tier_boundaries == (0.0, 1e6, 2e6)
+    assert json.loads(json.dumps(s.to_dict()))["tier_boundaries"] == [0.0, 1e6, 2e6]
+    assert s.apc_settings["method"] == "buffer" and s.apc_settings["buffer"] == 0.25
+
+
+def test_calibrate_rejects_bad_inputs(bars):
+    with pytest.raises(ConfigError, match="MarginSettings"):
+        calibrate_asset("SYN", bars, {"level": 0.99})
+    with pytest.raises(DataError, match="volume"):
+        calibrate_asset("SYN", bars.drop(columns="volume"), MarginSettings(**SETTINGS))
+    with pytest.raises(DataError, match="window=1000"):
+        calibrate_asset("SYN", bars, MarginSettings(window=1000), estimator=HistoricalSimulation())
+
+
+# ---------------------------------------------------------------- calibration
+
+
+def test_raw_margin_matches_independent_historical_loop(plain, bars):
+    # the rolling engine with HistoricalSimulation and riskkit.margin's own window loop
+    # (historical_margin_path) must give the same two-sided margin on every date: no off-by-one
+    returns = plain.info["returns"]
+    ref = historical_margin_path(returns, 250, 0.99, "es").reindex(plain.margin_path.index)
+    np.testing.assert_allclose(plain.margin_path["raw_im"], ref, rtol=1e-12)
+    assert len(plain.margin_path) == len(returns) - 250
+
+
+def test_published_rates_follow_the_rules(plain, buffered):
+    mp = plain.margin_path
+    np.testing.assert_allclose(mp["im"], mp["charged_im"])  # no APC, rounding or floor
+    np.testing.assert_allclose(mp["mm"], 0.6 * mp["im"])
+    bp = buffered.margin_path
+    np.testing.assert_allclose(bp["raw_im"], mp["raw_im"])
+    np.testing.assert_allclose(bp["im"], round_rate(bp["charged_im"], 0.0005, 0.005, 1.0))
+    assert (bp["charged_im"] >= bp["raw_im"] - 1e-12).all()
+    assert (bp["charged_im"] <= 1.25 * bp["raw_im"] + 1e-12).all()
+    assert (bp["mm"] <= bp["im"]).all()
+    assert np.allclose(bp["im"] / 0.0005, np.round(bp["im"] / 0.0005))
+    p = buffered.parameters
+    assert p["im_rate"] == bp["im"].iloc[-1] and p["max_leverage"] == np.floor(1 / p["im_rate"])
+    assert p["as_of"] == f"{bp.index[-1]:%Y-%m-%d}"
+    assert p["tiers"][0]["im_rate"] >= p["im_rate"]
+
+
+def test_outputs_have_the_promised_shape(buffered):
+    cov = buffered.coverage
+    assert set(cov.index.get_level_values("margin")) == {"im", "mm"}
+    assert "all" in cov.loc["im"].index and any("regime" in g for g in cov.loc["im"].index)
+    assert cov.loc[("im", "all"), "n"] == len(buffered.margin_path)
+    # an MM breaches at least as often as the larger IM
+    assert cov.loc[("mm", "all"), "breaches_long"] >= cov.loc[("im", "all"), "breaches_long"]
+    bt = buffered.backtest
+    assert list(bt.index.get_level_values("side")) == ["long", "short"]
+    assert {"traffic_light", "pof", "cc", "mcneil_frey"} <= set(bt.columns)
+    # the failure count is the number of 1-day losses above the 1-day VaR forecast
+    fc = buffered.forecasts["long"].dropna(subset=["loss"])
+    assert bt.loc[("long", 0.99), "failures"] == int((fc["loss"] > fc["var_0.99"]).sum())
+    kinds = set(buffered.stress["kind"])
+    assert {"worst window", "price gap", "volatility spike"} <= kinds
+    assert kinds <= {"episode", "worst window", "price gap", "volatility spike"}
+    assert (buffered.stress["shortfall_im"] >= 0).all()
+    assert buffered.tiers["maintenance_amount"].iloc[0] == 0
+
+
+def test_mm_from_its_own_level(bars):
+    s = MarginSettings(apc="none", mm_level=0.95, rounding_step=None, im_floor=0.0, **SETTINGS)
+    cal = calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
+    returns = cal.info["returns"]
+    ref = historical_margin_path(returns, 250, 0.95, "es").reindex(cal.margin_path.index)
+    np.testing.assert_allclose(cal.margin_path["mm"], np.minimum(ref, cal.margin_path["im"]))
+
+
+def test_hourly_horizon_scales_and_covers_whole_days(bars, plain):
+    s = MarginSettings(
+        apc="none", rounding_step=None, im_floor=0.0, horizon_days=4 / 24, **SETTINGS
+    )
+    cal = calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
+    assert cal.info["coverage_horizon_days"] == 1
+    # sqrt-time: the 4-hour log-loss is the 1-day one times sqrt(1/6)
+    long_rate = 1 - np.exp(-cal.margin_path["long_x1"] * np.sqrt(4 / 24))
+    short_rate = np.exp(cal.margin_path["short_x1"] * np.sqrt(4 / 24)) - 1
+    np.testing.assert_allclose(cal.margin_path["raw_im"], np.maximum(long_rate, short_rate))
+    assert (cal.margin_path["raw_im"] < plain.margin_path["raw_im"]).all()
+    # the coverage of the 1-day evaluation of the same model equals the 1-day calibration's
+    pd.testing.assert_frame_equal(cal.coverage, plain.coverage)
+
+
+def test_apc_options_raise_margins(bars, plain):
+    for apc in ("stressed_weight", "floor"):
+        s = MarginSettings(apc=apc, rounding_step=None, im_floor=0.0, **SETTINGS)
+        cal = calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
+        assert (cal.margin_path["charged_im"] >= plain.margin_path["raw_im"] - 1e-12).all()
+        assert f"apc_{'stressed' if apc == 'stressed_weight' else 'floor'}" in cal.margin_path
+
+
+# ---------------------------------------------------------------- export
+
+
+@pytest.fixture(scope="module")
+def parameter_set(buffered):
+    prov = {"crypto": {"sha256": "a" * 64, "start": "2018-01-01", "end": "2019-12-01"}}
+    return build_parameter_set({"SYN": buffered}, buffered.settings, prov)
+
+
+def test_schema_is_valid_draft_2020_12():
+    jsonschema.Draft202012Validator.check_schema(schema())
+    assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_parameter_set_round_trip(parameter_set, tmp_path):
+    path = write_parameter_set(parameter_set, tmp_path / "out" / "params.json")
+    loaded = load_parameter_set(path)
+    assert loaded == json.loads(json.dumps(parameter_set))
+    assert loaded["provenance"]["data_sha256"] == "a" * 64
+    assert loaded["provenance"]["level"] == 0.99
+    text = path.read_text()
+    assert text.index('"assets"') < text.index('"created_utc"')  # stable (sorted) key order
+
+
+def test_file_that_does_not_match_names_every_problem(parameter_set, tmp_path):
+    bad = copy.deepcopy(parameter_set)
+    bad["assets"]["SYN"]["im_rate"] = 1.5
+    del bad["assets"]["SYN"]["liquidation_penalty"]
+    bad["settings"]["measure"] = "cvar"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(SchemaError) as err:
+        load_parameter_set(path)
+    msg = str(err.value)
+    assert str(path) in msg and "3 problem(s)" in msg
+    assert "$.assets.SYN.im_rate" in msg
+    assert "'liquidation_penalty' is a required property" in msg
+    assert "$.settings.measure" in msg
+    with pytest.raises(SchemaError, match="not valid JSON"):
+        (tmp_path / "broken.json").write_text("{")
+        load_parameter_set(tmp_path / "broken.json")
+    with pytest.raises(SchemaError):
+        write_parameter_set(bad, tmp_path / "never.json")
+    assert not (tmp_path / "never.json").exists()
+
+
+def test_semantic_rules_beyond_the_schema(parameter_set):
+    bad = copy.deepcopy(parameter_set)
+    tiers = bad["assets"]["SYN"]["tiers"]
+    tiers[1]["notional_floor"] = tiers[0]["notional_cap"] / 2  # overlapping tiers
+    tiers[2]["maintenance_amount"] += 1000.0  # margin jumps at the boundary
+    bad["assets"]["SYN"]["mm_rate"] = bad["assets"]["SYN"]["im_rate"] * 2
+    with pytest.raises(SchemaError) as err:
+        validate_parameter_set(bad)
+    msg = str(err.value)
+    assert "tiers[1].notional_floor" in msg and "overlapping" in msg
+    assert "tiers[2].maintenance_amount" in msg
+    assert "$.assets.SYN.mm_rate" in msg
+
+
+@pytest.mark.parametrize("apc", ["buffer", "stressed_weight", "floor"])
+def test_no_lookahead_through_the_whole_chain(bars, apc):
+    # margins published up to a date must not change when later data arrive: calibrate on the
+    # history up to a cut and on the full history, compare on the common dates
+    s = MarginSettings(apc=apc, apc_stress_window=100, apc_floor_lookback=400, **SETTINGS)
+    est = HistoricalSimulation()
+    full = calibrate_asset("SYN", bars, s, estimator=est, progress=False).margin_path
+    cut = calibrate_asset("SYN", bars.iloc[:500], s, estimator=est, progress=False).margin_path
+    common = cut.index
+    cols = ["raw_im", "charged_im", "im", "mm"]
+    pd.testing.assert_frame_equal(full.loc[common, cols], cut[cols])

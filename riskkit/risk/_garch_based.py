@@ -1,0 +1,81 @@
+"""Shared machinery of the estimators built on a GARCH filter (FHS, GARCH-parametric, EVT)."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import numpy as np
+
+from riskkit.exceptions import ConfigError, RiskkitWarning
+from riskkit.volatility.garch import GarchResult, GarchSpec, finite_expected_variance
+from riskkit.volatility.recursion import (
+    GarchParams,
+    filter_variance,
+    forecast_variance,
+    simulate_paths,
+)
+
+
+def fit_garch(spec: GarchSpec, returns: np.ndarray, warm_start: Any | None) -> GarchParams:
+    """Fit ``spec`` and return the parameters to forecast with (fallback ones if it failed)."""
+    ws = warm_start
+    if ws is not None and not isinstance(ws, GarchParams | GarchResult):
+        ws = getattr(ws, "garch", None)
+    res = spec.fit(returns, warm_start=ws)
+    return dataclasses.replace(
+        res.fit_params,
+        info={"fallback": res.fallback, "loglik": res.loglik, "nobs": res.nobs},
+    )
+
+
+def check_spec(spec: Any) -> GarchSpec:
+    if not isinstance(spec, GarchSpec):
+        raise ConfigError(f"spec must be a riskkit.volatility.GarchSpec, got {type(spec).__name__}")
+    return spec
+
+
+def standardized(params: GarchParams, returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sigma2 of length n+1, standardised residuals of length n) through the window."""
+    sigma2 = filter_variance(params, returns)
+    z = (returns - params.mu) / np.sqrt(sigma2[:-1])
+    return sigma2, z
+
+
+def aggregate_variance(
+    params: GarchParams,
+    returns: np.ndarray,
+    sigma2: np.ndarray,
+    horizon: int,
+    rng: np.random.Generator,
+    n_sims: int,
+) -> float:
+    """Variance of the h-period return: analytic for GARCH/GJR, simulated otherwise; NaN where
+    it does not exist (EGARCH with Student-t innovations beyond one step)."""
+    if horizon > 1 and not finite_expected_variance(params):
+        return float("nan")
+    if horizon == 1 or params.vol in ("GARCH", "GJR"):
+        return float(np.sum(forecast_variance(params, returns, horizon, sigma2=sigma2)))
+    _, var_paths = simulate_paths(params, returns, horizon, n_sims, rng, sigma2=sigma2)
+    return float(var_paths.mean(axis=0).sum())
+
+
+def infinite_es_warning(label: str, h: int) -> None:
+    warnings.warn(
+        f"{label}: the {h}-period ES is infinite (EGARCH exponentiates a heavy-tailed shock, "
+        "so E|r_(T+2)| diverges); ES is reported as inf, VaR from the simulated quantile. "
+        "Use a GARCH/GJR filter or horizon_method='sqrt' for a finite ES.",
+        RiskkitWarning,
+        stacklevel=3,
+    )
+
+
+__all__ = [
+    "infinite_es_warning",
+    "aggregate_variance",
+    "check_spec",
+    "fit_garch",
+    "simulate_paths",
+    "standardized",
+]

@@ -7,7 +7,10 @@ Every parallel loop in riskkit (rolling forecasts, per-asset calibration) goes t
   with ``result()``), including a ``dask.distributed.Client``;
 * returns results in task order, whatever order they finish in;
 * gives each task its own random seed from ``numpy.random.SeedSequence(seed).spawn(n)`` in task
-  order, so a seeded run gives identical numbers on 1 worker, 8 workers or a cluster.
+  order, so a seeded run gives identical numbers on 1 worker, 8 workers or a cluster;
+* runs each task with one BLAS thread: a BLAS reduction's result changes in the last bits with the
+  number of threads it uses, and an optimiser (a GARCH fit) can amplify that into visibly different
+  estimates on a process pool (two BLAS threads per process here) and a Dask worker (one).
 """
 
 from __future__ import annotations
@@ -43,6 +46,19 @@ class SerialExecutor(Executor):
         except BaseException as exc:  # handed to the caller through the future
             future.set_exception(exc)
         return future
+
+
+class _OneBlasThread:
+    """Picklable wrapper running ``fn`` with BLAS limited to one thread (see the module notes)."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, item: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return self.fn(item)
 
 
 @dataclass(frozen=True)
@@ -167,7 +183,8 @@ def map_tasks(
     if not items:
         return []
     with executor_from_spec(executor) as ex:
-        futures = [ex.submit(fn, item) for item in items]
+        task = _OneBlasThread(fn)
+        futures = [ex.submit(task, item) for item in items]
         results: list[Any] = []
         bar = None
         if progress_enabled(progress) and len(items) > 1:

@@ -152,7 +152,7 @@ class ModelSpec:
     estimator: str = "fhs"
     vol: str = "GARCH"
     p: int = 1
-    o: int = 0
+    o: int | None = None  # None: 1 for GJR, 0 otherwise (GarchSpec's own default)
     q: int = 1
     dist: str = "t"
     mean: str = "zero"
@@ -176,11 +176,7 @@ class ModelSpec:
         if self.estimator == "garch":
             return _risk_class("GarchParametric")(spec)
         if self.estimator == "evt":
-            cls = _risk_class("EVTPeaksOverThreshold")
-            try:
-                return cls(spec, threshold=self.threshold)
-            except TypeError:  # an EVT estimator without a threshold argument
-                return cls(spec)
+            return _risk_class("EVTPeaksOverThreshold")(spec, threshold_quantile=self.threshold)
         raise ConfigError(f"model.estimator: unknown estimator {self.estimator!r}")
 
     def describe(self) -> str:
@@ -547,7 +543,7 @@ _MODEL = {
     "estimator": _Key("str", "fhs", choices=tuple(ESTIMATORS)),
     "vol": _Key("str", "GARCH", choices=VOL_MODELS),
     "p": _Key("int", 1, low=1, high=5),
-    "o": _Key("int", 0, low=0, high=5),
+    "o": _Key("int", None, low=0, high=5, nullable=True),
     "q": _Key("int", 1, low=0, high=5),
     "dist": _Key("str", "t", choices=DISTRIBUTIONS),
     "mean": _Key("str", "zero", choices=MEANS),

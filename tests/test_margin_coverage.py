@@ -133,3 +133,17 @@ def test_hypothetical_stress_hand_computed():
     assert out.loc["correlation", "loss"] == pytest.approx(1 - math.exp(-0.05))
     with pytest.raises(ConfigError):
         hypothetical_stress(0.05, 0.06, 0.05)
+
+
+def test_constant_volatility_merges_tied_regimes_instead_of_failing() -> None:
+    # a GARCH fit with alpha = beta = 0 forecasts the same volatility every day: the regime
+    # quantiles tie, which must give a single regime, not a ConfigError
+    from riskkit.margin.regimes import calibrate_regimes, regime_margin
+
+    idx = pd.date_range("2020-01-01", periods=300, freq="D", name="date")
+    vol = pd.Series(0.02, index=idx)
+    loss = pd.Series(np.random.default_rng(1).standard_normal(300) * 0.02, index=idx)
+    model = calibrate_regimes(vol, loss, quantiles=(0.5, 0.8, 0.95))
+    assert model.thresholds == (0.02,)
+    margin = regime_margin(vol, model)
+    assert margin.notna().all() and margin.nunique() == 1

@@ -514,7 +514,9 @@ def calibrate_asset(
     vol = fc_long["volatility"]
     if vol.notna().sum() < 100:
         vol = returns.rolling(30).std().shift(1).reindex(fc_long.index)
-    regime_thr = tuple(float(x) for x in np.nanquantile(vol, settings.regime_quantiles))
+    # np.unique: a constant-volatility fit (alpha = beta = 0) ties the quantiles; tied thresholds
+    # mean fewer regimes, not an error
+    regime_thr = tuple(float(x) for x in np.unique(np.nanquantile(vol, settings.regime_quantiles)))
     regimes = classify_regimes(vol, regime_thr).map(
         lambda k: f"vol regime {int(k)}" if np.isfinite(k) else np.nan
     )

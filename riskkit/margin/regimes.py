@@ -117,8 +117,9 @@ def calibrate_regimes(
     v = joined["vol"].to_numpy()
     z = joined["loss"].to_numpy() / v
     qz = empirical_measure(z, lv, meas)
-    thresholds = np.quantile(v, q)
-    uppers = np.append(thresholds, np.quantile(v, 0.99))
+    # tied quantiles (a volatility forecast that rarely moves) merge regimes instead of failing
+    thresholds = np.unique(np.quantile(v, q))
+    uppers = np.append(thresholds, max(np.quantile(v, 0.99), thresholds[-1]))
     mult = uppers / uppers[0]
     return RegimeModel(
         thresholds=tuple(float(x) for x in thresholds),

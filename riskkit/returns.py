@@ -67,6 +67,47 @@ def _check_ppy(periods_per_year: float) -> float:
     return value
 
 
+def _unflagged_calendar_gaps(index: pd.Index) -> list[pd.Timestamp]:
+    """Rows of a 24/7 daily series that follow a missing day, when no ``freq`` was given.
+
+    A series counts as 24/7 daily when its most common spacing is one day and at least a fifth
+    of its dates fall on weekends (crypto: 2/7; an equity series has none, and its weekend
+    and holiday gaps are not defects). Returns the dates after each larger spacing.
+    """
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return []
+    steps = np.diff(index.as_unit("ns").asi8)
+    day = pd.Timedelta("1D").value
+    values, counts = np.unique(steps, return_counts=True)
+    if values[np.argmax(counts)] != day or (index.day_of_week >= 5).mean() < 0.2:
+        return []
+    return list(index[1:][steps > day])
+
+
+def _on_grid(data: pd.Series | pd.DataFrame, freq: str | pd.Timedelta, name: str):
+    """``data`` reindexed on the regular grid of ``freq`` from its first to its last row."""
+    try:
+        step = pd.Timedelta(freq)
+    except (TypeError, ValueError):
+        raise ConfigError(f"freq must be an interval such as '1D' or '1h', got {freq!r}") from None
+    index = data.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(f"{name}: index must be a DatetimeIndex, got {type(index).__name__}")
+    if index.has_duplicates or not index.is_monotonic_increasing:
+        raise DataError(f"{name}: index must be sorted without duplicate timestamps")
+    if step <= pd.Timedelta(0):
+        raise ConfigError(f"freq must be a positive interval, got {step!r}")
+    if len(index) == 0:
+        return data
+    grid = pd.date_range(index[0], index[-1], freq=step, name=index.name or "date")
+    off = index.difference(grid)
+    if len(off):
+        raise DataError(
+            f"{name}: {len(off)} timestamp(s) off the {step} grid, e.g. {[str(d) for d in off[:3]]}"
+        )
+    return data.reindex(grid)
+
+
 def compute_returns(
     prices: pd.Series | pd.DataFrame,
     kind: Kind = "log",
@@ -131,16 +172,19 @@ def compute_returns(
             "riskkit.data.drop_nonpositive_prices"
         )
     if freq is not None:
-        step = pd.Timedelta(freq)
-        if len(values):
-            grid = pd.date_range(values.index[0], values.index[-1], freq=step)
-            off = values.index.difference(grid)
-            if len(off):
-                raise DataError(
-                    f"{name}: {len(off)} timestamp(s) off the {step} grid, e.g. {[str(d) for d in off[:3]]}"
-                )
-            values = values.reindex(grid)
-            values.index.name = frame.index.name or "date"
+        values = _on_grid(values, freq, name)
+        values.index.name = frame.index.name or "date"
+    else:
+        after = _unflagged_calendar_gaps(values.index)
+        if after:
+            # a 24/7 series with missing days: the return after each is a multi-day return
+            warnings.warn(
+                f"{name}: {len(after)} return(s) span more than one day in a series that trades "
+                f"every day (first at {[str(d.date()) for d in after[:5]]}) and are labelled as "
+                "one-period returns; pass freq='1D' to leave them undefined",
+                DataQualityWarning,
+                stacklevel=2,
+            )
     logp = np.log(values)
     out = logp.diff() if kind == "log" else values / values.shift(1) - 1.0
     out = out.iloc[1:]
@@ -254,6 +298,7 @@ def horizon_returns(
     h: int,
     overlapping: bool = True,
     kind: Kind = "log",
+    freq: str | pd.Timedelta | None = None,
 ) -> pd.Series | pd.DataFrame:
     """h-period returns from one-period returns.
 
@@ -269,6 +314,13 @@ def horizon_returns(
         final block is dropped.
     kind : {"log", "simple"}
         Log returns add up; simple returns compound: ``prod(1 + R) - 1``.
+    freq : str or Timedelta, optional
+        Period of the returns (``"1D"`` for crypto). When given, the returns are first put on
+        the regular grid of that interval, so a window that contains a missing period (e.g. a
+        return dropped by :func:`compute_returns` around a data gap) is dropped instead of
+        silently covering more than h periods. When omitted, windows are h consecutive
+        *rows* (right for equities, whose weekends are not gaps); for a series that trades
+        every day with missing days a :class:`DataQualityWarning` says so.
 
     Returns
     -------
@@ -276,11 +328,28 @@ def horizon_returns(
         Labelled by the first period of each window (the date the position is opened, so a
         forecast made with data up to the previous period has no look-ahead). Windows with
         any missing return are dropped.
+
+    Raises
+    ------
+    DataError
+        With ``freq``: index not a sorted, unique DatetimeIndex on that grid.
     """
     _check_kind(kind)
     if isinstance(h, bool) or int(h) != h or h < 1:
         raise ConfigError(f"h must be a positive whole number of periods, got {h!r}")
     h = int(h)
+    if freq is not None:
+        returns = _on_grid(returns, freq, "returns")
+    elif h > 1:
+        after = _unflagged_calendar_gaps(returns.index)
+        if after:
+            warnings.warn(
+                f"horizon_returns: the returns skip {len(after)} day(s) of a series that trades "
+                f"every day (first after a gap: {[str(d.date()) for d in after[:5]]}); windows "
+                f"across them cover more than {h} days. Pass freq='1D' to drop those windows",
+                DataQualityWarning,
+                stacklevel=2,
+            )
     x = returns if kind == "log" else np.log1p(returns)
     summed = x.rolling(h, min_periods=h).sum().shift(-(h - 1))
     if not overlapping:

@@ -277,6 +277,37 @@ def test_integrated_series_triggers_fallback() -> None:
     assert res.summary().attrs["fallback"] == res.fallback
 
 
+def test_integrated_series_kept_as_igarch_on_request() -> None:
+    """``on_integrated="igarch"`` keeps the converged boundary estimate: the parameters used are
+    arch's, the fallback is recorded and warned, and the variance forecast is the IGARCH one,
+    ``E[s2_{T+k}] = s2_{T+1} + (k - 1) omega`` when ``alpha + beta = 1`` (closed form: the
+    GARCH(1,1) forecast recursion with unit persistence). Non-convergence still uses EWMA."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    log_vol = np.cumsum(rng.normal(0, 0.08, n)) + math.log(0.02)
+    r = pd.Series(np.exp(log_vol) * rng.standard_normal(n))
+    spec = GarchSpec("GARCH", on_integrated="igarch")
+    with pytest.warns(ConvergenceWarning, match="integrated GARCH"):
+        res = spec.fit(r)
+    assert res.fallback == "IGARCH(ML boundary estimate)"
+    assert "persistence" in res.fallback_reason
+    assert res.fit_params == res.raw_params
+    p = res.fit_params
+    assert p.persistence == pytest.approx(1.0, abs=1e-4)
+    fc = res.forecast(10).variance.to_numpy()
+    k = np.arange(10)
+    np.testing.assert_allclose(fc, fc[0] + k * p.omega, rtol=1e-3)
+    # the EWMA default on the same data forecasts a different (flat) variance path
+    with pytest.warns(ConvergenceWarning, match="EWMA"):
+        ewma = GarchSpec("GARCH").fit(r)
+    assert ewma.fit_params != res.fit_params
+    with pytest.warns(ConvergenceWarning, match="EWMA"):
+        bad = spec.fit(r, maxiter=2)
+    assert bad.fallback == "EWMA(lambda=0.94)"
+    with pytest.raises(ConfigError, match="on_integrated"):
+        GarchSpec("GARCH", on_integrated="keep")
+
+
 def test_bad_input_raises_named_errors() -> None:
     spec = GarchSpec()
     with pytest.raises(ModelError, match="at least 100"):
@@ -439,3 +470,43 @@ def test_ewma_fallback_filters_like_riskmetrics() -> None:
     ref = ewma_variance(r, lam=0.94, init="backcast").to_numpy()
     np.testing.assert_allclose(filter_variance(p, r.to_numpy())[1:], ref, rtol=1e-12)
     assert 2.05 < p.shape[0] < 10  # t(4) data: a fat tail is found
+
+
+def test_ewma_fallback_t_shape_uses_unit_variance_t() -> None:
+    """The fallback's nu maximises the likelihood of the *unit-variance* t on the
+    EWMA-standardised residuals: ``z = s T`` with ``s = sqrt((nu - 2) / nu)``. Reference: an
+    independent one-dimensional maximisation with scipy.stats.t.logpdf. A fit that forgot the
+    ``sqrt((nu - 2) / nu)`` scaling would find a different nu (and VaR)."""
+    from scipy import optimize
+
+    from riskkit.volatility import ewma_fallback_params
+
+    r = np.random.default_rng(11).standard_t(4, 1500) * 0.03
+    p = ewma_fallback_params(r, dist="t")
+    base = ewma_fallback_params(r, dist="normal")
+    z = r / np.sqrt(filter_variance(base, r)[:-1])
+
+    def nll(nu: float) -> float:
+        s = math.sqrt((nu - 2.0) / nu)
+        return -float(np.sum(stats.t.logpdf(z / s, nu) - math.log(s)))
+
+    ref = optimize.minimize_scalar(
+        nll, bounds=(2.05, 500.0), method="bounded", options={"xatol": 1e-8}
+    )
+    assert p.shape[0] == pytest.approx(ref.x, rel=1e-3)
+    # and the scaled quantile is what VaR uses: F^{-1}(0.01) of the unit-variance t
+    nu = p.shape[0]
+    assert float(p.ppf(0.01)) == pytest.approx(stats.t.ppf(0.01, nu) * math.sqrt((nu - 2) / nu))
+
+
+def test_boundary_notes_flag_nu_at_lower_bound() -> None:
+    """A Student-t shape at arch's lower bound (2.05) is a boundary estimate, flagged like
+    alpha = 0 or nu > 250 (the fit is kept, with a ConvergenceWarning from fit)."""
+    from riskkit.volatility.garch import _boundary_notes
+
+    base = dict(vol="GARCH", dist="t", mean="zero", mu=0.0, omega=1e-5, alpha=(0.1,), beta=(0.85,))
+    assert _boundary_notes(GarchParams(**base, shape=(2.05,))) == [
+        "nu = 2.050 at arch's lower bound 2.05"
+    ]
+    assert _boundary_notes(GarchParams(**base, shape=(4.0,))) == []
+    assert _boundary_notes(GarchParams(**base, shape=(400.0,))) == ["nu = 400 (normal tails)"]

@@ -48,8 +48,10 @@ def test_gap_returns_dropped_with_warning_or_kept_as_nan() -> None:
     assert len(r) == 30 - 1 - 2
     rn = rr.log_returns(p, freq="1D", gaps="nan")
     assert rn.loc["2022-01-10":"2022-01-11"].isna().all() and len(rn) == 29
-    # without freq, consecutive rows: the 2-day return is reported on 01-11 (equity usage)
-    r2 = rr.log_returns(p)
+    # without freq, consecutive rows: the 2-day return is reported on 01-11 (equity usage),
+    # flagged because this series trades every day
+    with pytest.warns(DataQualityWarning, match="span more than one day"):
+        r2 = rr.log_returns(p)
     assert r2.loc["2022-01-11"] == pytest.approx(np.log(p["2022-01-11"] / p["2022-01-09"]))
 
 
@@ -148,6 +150,51 @@ def test_horizon_returns_skip_windows_with_missing() -> None:
         rr.horizon_returns(r, 0)
     with pytest.raises(ConfigError):
         rr.horizon_returns(r, 2.5)
+
+
+def _daily_with_missing_day() -> pd.Series:
+    """A 24/7 daily close series (+1% a day) with 2020-01-05 missing as a row."""
+    idx = pd.date_range("2020-01-01", periods=20, freq="D", name="date")
+    p = pd.Series(100 * np.exp(0.01 * np.arange(20)), index=idx, name="BTC")
+    return p.drop(pd.Timestamp("2020-01-05"))
+
+
+def test_missing_day_without_freq_warns_instead_of_silent_two_day_return() -> None:
+    """Regression: without ``freq`` the return 2020-01-04 -> 2020-01-06 is a 2-day return
+    (0.02 here, by construction); for a series that trades every day this must not pass
+    silently. With ``freq='1D'`` it is left undefined (and dropped, with its own warning)."""
+    p = _daily_with_missing_day()
+    with pytest.warns(DataQualityWarning, match="span more than one day"):
+        r = rr.compute_returns(p)
+    assert r.loc["2020-01-06"] == pytest.approx(0.02)  # the documented row-to-row behaviour
+    with pytest.warns(DataQualityWarning, match="never computed across a gap"):
+        r1 = rr.compute_returns(p, freq="1D")
+    np.testing.assert_allclose(r1.to_numpy(), 0.01)
+    # equities: weekends are not gaps, no warning (5 weekdays a week, none on weekends)
+    bdays = pd.bdate_range("2020-01-01", periods=30, name="date")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        rr.compute_returns(pd.Series(np.linspace(100, 120, 30), index=bdays))
+
+
+def test_horizon_returns_never_span_a_gap_with_freq() -> None:
+    """Regression: after compute_returns drops the returns around a gap, a 3-day window labelled
+    2020-01-04 used to sum 01-04, 01-07 and 01-08 (5 calendar days). With ``freq`` every
+    window is exactly h consecutive days (each sum 0.03 by construction); without it a
+    DataQualityWarning flags the problem."""
+    with pytest.warns(DataQualityWarning):
+        r = rr.compute_returns(_daily_with_missing_day(), freq="1D")
+    out = rr.horizon_returns(r, 3, freq="1D")
+    np.testing.assert_allclose(out.to_numpy(), 0.03)
+    span = [r.loc[d : d + pd.Timedelta(days=2)].size for d in out.index]
+    assert span == [3] * len(out)
+    assert pd.Timestamp("2020-01-04") not in out.index
+    with pytest.warns(DataQualityWarning, match="skip"):
+        rr.horizon_returns(r, 3)
+    with pytest.raises(ConfigError, match="freq"):
+        rr.horizon_returns(r, 3, freq="soon")
+    with pytest.raises(DataError, match="off the"):
+        rr.horizon_returns(r, 3, freq="7D")
 
 
 def test_annualisation_requires_explicit_periods() -> None:

@@ -127,6 +127,27 @@ def test_weighted_equal_weights_match_unweighted() -> None:
         empirical_var_es([0.1, np.nan], 0.9)
 
 
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.975, 0.99, 0.995])
+def test_weighted_var_es_equals_replicated_sample(level: float) -> None:
+    """Independent reference for the probability-weighted VaR/ES (BRW weights): with integer
+    weights m_i, the weighted distribution is the equal-weight empirical distribution of the
+    sample in which observation i appears m_i times. Its ES is computed here directly as the
+    integral of the empirical quantile function over (level, 1) (exact for a step function),
+    with no shared code."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_t(3, 97)
+    m = rng.integers(1, 9, size=97)
+    rep = np.sort(np.repeat(x, m))
+    n = rep.size
+    k = int(np.ceil(n * level - 1e-9))  # lower quantile: smallest k with k/n >= level
+    var_ref = rep[k - 1]
+    # integral over u in (level, 1) of the quantile: the partial step of x_(k), then full steps
+    es_ref = ((k / n - level) * rep[k - 1] + rep[k:].sum() / n) / (1 - level)
+    var, es = empirical_var_es(x, level, weights=m / m.sum())
+    assert var == pytest.approx(var_ref, rel=1e-12)
+    assert es == pytest.approx(es_ref, rel=1e-10)
+
+
 def test_gpd_tail_formula_against_scipy() -> None:
     """QRM 2015 eqs 5.18-5.19: for data that are exactly u + GPD above u with tail fraction
     k/n, the tail VaR/ES are the GPD's conditional quantile and mean."""
@@ -139,6 +160,20 @@ def test_gpd_tail_formula_against_scipy() -> None:
     assert es == pytest.approx(tail / (1 - q), rel=1e-8)
     with pytest.raises(ConfigError):
         gpd_tail_var_es(0.85, u, xi, beta, frac)
+
+
+@pytest.mark.parametrize("p", [0.005, 0.01, 0.99])
+def test_cornish_fisher_quantile_against_gamma_truth(p: float) -> None:
+    """Known truth: a Gamma(50) variable, standardised, has skewness 2/sqrt(50) = 0.283 and
+    excess kurtosis 6/50 = 0.12 (scipy.stats.gamma.stats); its exact quantile is
+    scipy.stats.gamma.ppf. The Cornish-Fisher expansion (Zangari 1996) is accurate to
+    O(skew^3) here: error < 1e-3, while each of its skewness-squared and kurtosis terms is
+    ~3e-2, so a wrong sign or coefficient in any term fails the test."""
+    g = stats.gamma(50.0)
+    m, v, sk, ku = (float(x) for x in g.stats("mvsk"))
+    true = (g.ppf(p) - m) / math.sqrt(v)
+    cf = float(cornish_fisher_z(np.array(stats.norm.ppf(p)), sk, ku))
+    assert cf == pytest.approx(true, abs=1e-3)
 
 
 def test_cornish_fisher_es_is_tail_average_of_cf_quantile() -> None:
@@ -370,6 +405,15 @@ def test_constructor_validation() -> None:
         FilteredHistoricalSimulation(spec="GARCH")  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         EVTPeaksOverThreshold(threshold_quantile=0.2)
+    # zero paths or exceedances used to fail deep inside numpy/scipy
+    with pytest.raises(ConfigError, match="n_sims"):
+        Parametric("t", horizon_method="simulate", n_sims=0)
+    with pytest.raises(ConfigError, match="n_sims"):
+        EVTPeaksOverThreshold(n_sims=0)
+    with pytest.raises(ConfigError, match="min_exceedances"):
+        EVTPeaksOverThreshold(None, min_exceedances=0)
+    with pytest.raises(ConfigError, match="min_obs"):
+        CornishFisher(min_obs=3)
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -415,3 +459,53 @@ def test_bootstrap_ci_coverage_on_known_truth() -> None:
         ci = bootstrap_ci(x, est, 0.99, n_boot=80, seed=i).loc[(0.99, "var")]
         covered += ci["lower"] <= truth <= ci["upper"]
     assert 0.82 <= covered / 120 <= 0.97
+
+
+# ------------------------------------------------------------ square-root-of-time with a mean
+def test_sqrt_rule_scales_mean_by_h_not_sqrt_h() -> None:
+    """Regression: the sqrt-of-time rule must give mean ``h mu`` and spread ``sqrt(h) sigma``.
+
+    Reference: for a sum of h i.i.d. N(mu, sigma^2) returns the loss is N(-h mu, h sigma^2), so
+    VaR/ES are :func:`normal_var_es` with ``mu = h mu``, ``sigma = sqrt(h) sigma`` (closed form,
+    QRM 2015 eq. 2.18). Cornish-Fisher with zero skewness and excess kurtosis *is* the normal,
+    so its "sqrt" method must match that closed form exactly. Before the fix the whole
+    one-period loss, drift included, was multiplied by sqrt(h).
+    """
+    from riskkit.risk import CornishFisherParams
+
+    mu, sigma, h = 0.004, 0.03, 10
+    params = CornishFisherParams(mu, sigma, 0.0, 0.0)
+    x = np.random.default_rng(1).normal(mu, sigma, 300)
+    for method in ("sqrt", "cumulants"):
+        out = CornishFisher(horizon_method=method).forecast(x, params, [0.99], h)
+        ref = normal_var_es(0.99, mu=h * mu, sigma=math.sqrt(h) * sigma)
+        np.testing.assert_allclose(out[0], ref, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::riskkit.exceptions.ConvergenceWarning")
+def test_fhs_and_evt_sqrt_rule_with_constant_mean() -> None:
+    """FHS and GARCH-EVT "sqrt": ``VaR_h = -h mu + sqrt(h) sigma_{T+1} q`` where ``q`` is the
+    one-period quantile of the standardised loss, computed here independently from the filtered
+    residuals (FHS: empirical lower quantile; EVT: McNeil-Frey GPD formula)."""
+    rng = np.random.default_rng(7)
+    x = 0.003 + 0.02 * rng.standard_t(5, 800) * math.sqrt(3 / 5)
+    spec = GarchSpec("GARCH", dist="normal", mean="constant")
+    h = 10
+    fhs = FilteredHistoricalSimulation(spec, horizon_method="sqrt")
+    p = fhs.fit(x)
+    assert abs(p.mu) > 1e-3  # the test is only meaningful with a visible drift
+    s2 = filter_variance(p, x)
+    z = (x - p.mu) / np.sqrt(s2[:-1])
+    zl = np.sort(-z)
+    q = zl[int(math.ceil(0.99 * len(zl))) - 1]  # lower empirical 0.99-quantile of -z
+    out = fhs.forecast(x, p, [0.99], h)
+    assert out[0, 0] == pytest.approx(-h * p.mu + math.sqrt(h * s2[-1]) * q, rel=1e-10)
+    evt = EVTPeaksOverThreshold(spec, horizon_method="sqrt")
+    pe = evt.fit(x)
+    v1, e1 = gpd_tail_var_es(0.99, pe.threshold, pe.xi, pe.beta, pe.tail_fraction)
+    sg = math.sqrt(filter_variance(pe.garch, x)[-1])
+    out = evt.forecast(x, pe, [0.99], h)
+    mu_g = pe.garch.mu
+    np.testing.assert_allclose(
+        out[0], [-h * mu_g + math.sqrt(h) * sg * v1, -h * mu_g + math.sqrt(h) * sg * e1], rtol=1e-10
+    )

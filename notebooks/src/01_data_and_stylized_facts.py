@@ -495,4 +495,5 @@ pd.Series(
 # 4. **Annualisation.** Show numerically that annualising BTC's daily volatility with 252
 #    instead of 365 understates it by about 17%, and compute the 10-day volatility implied by
 #    the square-root rule. Using `riskkit.returns.horizon_returns(..., h=10,
-#    overlapping=False)`, check whether the square-root rule holds for BTC.
+#    overlapping=False, freq="1D")` (the `freq` drops 10-day windows that would span one of the
+#    gaps in the bitstamp history), check whether the square-root rule holds for BTC.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,3 +43,15 @@ def check_choice(value: str, allowed: Sequence[str], name: str) -> str:
 
 def default_rng(rng: np.random.Generator | None) -> np.random.Generator:
     return rng if rng is not None else np.random.default_rng()
+
+
+def sqrt_time_scale(one_period: np.ndarray, mu: float, horizon: int) -> np.ndarray:
+    """Square-root-of-time h-period VaR/ES from one-period VaR/ES of ``L = -(mu + X)``.
+
+    Only the random part scales with ``sqrt(h)``; the mean of a sum of h returns is ``h mu``:
+    ``VaR_h = -h mu + sqrt(h) (VaR_1 + mu)`` (same for ES). Scaling the whole one-period loss,
+    drift included, by ``sqrt(h)`` would understate the drift's effect by a factor ``sqrt(h)``.
+    """
+    if horizon == 1:
+        return one_period
+    return -horizon * mu + math.sqrt(horizon) * (one_period + mu)

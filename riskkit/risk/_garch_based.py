@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from typing import Any
 
 import numpy as np
 
 from riskkit.exceptions import ConfigError, RiskkitWarning
+from riskkit.risk._common import check_choice, check_window
+from riskkit.risk.base import RiskEstimator
 from riskkit.volatility.garch import GarchResult, GarchSpec, finite_expected_variance
 from riskkit.volatility.recursion import (
     GarchParams,
@@ -36,6 +39,32 @@ def check_spec(spec: Any) -> GarchSpec:
     return spec
 
 
+class GarchFiltered(RiskEstimator):
+    """Common part of the estimators whose ``params`` are a fitted :class:`GarchParams`
+    (filtered historical simulation, GARCH-parametric): settings, ``fit``, volatility."""
+
+    def _setup(
+        self, spec: GarchSpec | None, horizon_method: str, methods: tuple[str, ...], n_sims: int
+    ) -> None:
+        self.spec = check_spec(spec if spec is not None else GarchSpec("GJR", dist="t"))
+        self.horizon_method = check_choice(horizon_method, methods, "horizon_method")
+        if int(n_sims) < 100:
+            raise ConfigError(f"n_sims must be >= 100, got {n_sims!r}")
+        self.n_sims = int(n_sims)
+        self.min_obs = self.spec.min_obs
+
+    def fit(self, returns: np.ndarray, warm_start: Any | None = None) -> GarchParams:
+        """Fit the spec on the window (``arch``; EWMA fallback recorded in ``params.info``)."""
+        r = check_window(returns, self.min_obs, type(self).__name__)
+        return fit_garch(self.spec, r, warm_start)
+
+    def forecast_volatility(
+        self, returns: np.ndarray, params: GarchParams, horizon: int = 1
+    ) -> float:
+        """Standard deviation of the next ``horizon``-period return (NaN if infinite)."""
+        return garch_forecast_volatility(params, returns, horizon)
+
+
 def standardized(params: GarchParams, returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sigma2 of length n+1, standardised residuals of length n) through the window."""
     sigma2 = filter_variance(params, returns)
@@ -61,6 +90,19 @@ def aggregate_variance(
     return float(var_paths.mean(axis=0).sum())
 
 
+def garch_forecast_volatility(params: GarchParams, returns: np.ndarray, horizon: int) -> float:
+    """Standard deviation of the next ``horizon``-period return under fixed GARCH parameters.
+
+    Deterministic: EGARCH/APARCH beyond one step use 2000 simulated paths from a fixed seed so
+    that the same inputs always give the same number. NaN where the variance is infinite.
+    """
+    r = np.asarray(returns, dtype=float)
+    sigma2 = standardized(params, r)[0]
+    rng = np.random.default_rng(0)
+    var_h = aggregate_variance(params, r, sigma2, int(horizon), rng, 2000)
+    return math.sqrt(var_h) if np.isfinite(var_h) else float("nan")
+
+
 def infinite_es_warning(label: str, h: int) -> None:
     warnings.warn(
         f"{label}: the {h}-period ES is infinite (EGARCH exponentiates a heavy-tailed shock, "
@@ -72,10 +114,12 @@ def infinite_es_warning(label: str, h: int) -> None:
 
 
 __all__ = [
+    "GarchFiltered",
     "infinite_es_warning",
     "aggregate_variance",
     "check_spec",
     "fit_garch",
+    "garch_forecast_volatility",
     "simulate_paths",
     "standardized",
 ]

@@ -12,10 +12,17 @@ import numpy as np
 from scipy import stats
 
 from riskkit.exceptions import ConfigError, ConvergenceWarning, ModelError
-from riskkit.risk._common import check_call, check_choice, check_window, default_rng
+from riskkit.risk._common import (
+    check_call,
+    check_choice,
+    check_window,
+    default_rng,
+    sqrt_time_scale,
+)
 from riskkit.risk._garch_based import (
     check_spec,
     fit_garch,
+    garch_forecast_volatility,
     infinite_es_warning,
     simulate_paths,
     standardized,
@@ -55,6 +62,33 @@ def gpd_tail_var_es(
     ``VaR = u + beta/xi (((1 - alpha) / (k/n))^(-xi) - 1)``,
     ``ES = VaR / (1 - xi) + (beta - xi u) / (1 - xi)``; for ``xi = 0`` the exponential limits.
     Requires ``1 - alpha < k/n`` (the level lies in the modelled tail) and ``xi < 1``.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level alpha in (0, 1).
+    threshold : float
+        Threshold ``u`` of the losses (or standardised losses) the GPD was fitted above.
+    xi, beta : float
+        GPD shape and scale of the excesses ``L - u``.
+    tail_fraction : float
+        ``k / n``, the share of observations above ``u``.
+
+    Returns
+    -------
+    tuple of float
+        ``(VaR, ES)`` in the units of ``threshold``.
+
+    Raises
+    ------
+    ConfigError
+        ``level`` not inside the GPD tail.
+    ModelError
+        ``xi >= 1`` (infinite ES).
+
+    References
+    ----------
+    McNeil, A. J., & Frey, R. (2000), eqs (6)-(7); McNeil, Frey & Embrechts (2015), Section 5.2.
     """
     p = 1.0 - level
     if p >= tail_fraction:
@@ -91,7 +125,9 @@ class EVTPeaksOverThreshold(RiskEstimator):
         Quantile of the losses used as threshold (0.90: the top 10% are the tail sample; McNeil &
         Frey use about k = 100 of n = 1000).
     horizon_method : {"sqrt", "simulate"}
-        Multi-period: ``"sqrt"`` scales the one-period VaR/ES by ``sqrt(h)``; ``"simulate"``
+        Multi-period: ``"sqrt"`` is the square-root-of-time rule (with a GARCH filter the
+        mean ``mu`` scales with h and the rest with ``sqrt(h)``; without one the one-period
+        VaR/ES of the raw losses is multiplied by ``sqrt(h)``); ``"simulate"``
         bootstraps standardised residuals through the GARCH recursion, drawing loss residuals
         beyond the threshold from the fitted GPD (McNeil & Frey 2000, Section 2.3). Without a
         spec, ``"simulate"`` sums h i.i.d. draws from the same semi-parametric distribution.
@@ -124,6 +160,12 @@ class EVTPeaksOverThreshold(RiskEstimator):
             raise ConfigError(f"threshold_quantile must be in [0.5, 1), got {threshold_quantile!r}")
         self.threshold_quantile = float(threshold_quantile)
         self.horizon_method = check_choice(horizon_method, ("sqrt", "simulate"), "horizon_method")
+        if int(n_sims) < 100:
+            raise ConfigError(f"n_sims must be >= 100, got {n_sims!r}")
+        if int(min_exceedances) < 10:
+            raise ConfigError(
+                f"min_exceedances must be >= 10 for a GPD fit, got {min_exceedances!r}"
+            )
         self.n_sims = int(n_sims)
         self.min_exceedances = int(min_exceedances)
         self.min_obs = (
@@ -202,7 +244,8 @@ class EVTPeaksOverThreshold(RiskEstimator):
         sigma2, z = standardized(g_params, r)
         if h == 1 or self.horizon_method == "sqrt":
             std = self._standard_var_es(params, lv)
-            return (-g_params.mu + math.sqrt(sigma2[-1]) * std) * math.sqrt(h)
+            one = -g_params.mu + math.sqrt(sigma2[-1]) * std
+            return sqrt_time_scale(one, g_params.mu, h)
         paths, _ = simulate_paths(
             g_params, r, h, self.n_sims, default_rng(rng), self._sampler(params, z), sigma2=sigma2
         )
@@ -216,10 +259,4 @@ class EVTPeaksOverThreshold(RiskEstimator):
     def forecast_volatility(self, returns: np.ndarray, params: EVTParams, horizon: int = 1):
         if params.garch is None:
             return float("nan")
-        from riskkit.risk._garch_based import aggregate_variance
-
-        r = np.asarray(returns, dtype=float)
-        sigma2 = standardized(params.garch, r)[0]
-        rng = np.random.default_rng(0)
-        var_h = aggregate_variance(params.garch, r, sigma2, int(horizon), rng, 2000)
-        return math.sqrt(var_h) if np.isfinite(var_h) else float("nan")
+        return garch_forecast_volatility(params.garch, returns, horizon)

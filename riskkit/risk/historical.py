@@ -9,8 +9,18 @@ from typing import Any, Literal
 import numpy as np
 
 from riskkit.exceptions import ConfigError
-from riskkit.risk._common import check_call, check_choice, check_window, default_rng
-from riskkit.risk._garch_based import check_spec, fit_garch, simulate_paths, standardized
+from riskkit.risk._common import (
+    check_call,
+    check_choice,
+    check_window,
+    default_rng,
+    sqrt_time_scale,
+)
+from riskkit.risk._garch_based import (
+    GarchFiltered,
+    simulate_paths,
+    standardized,
+)
 from riskkit.risk.base import RiskEstimator
 from riskkit.risk.closed_form import weighted_var_es
 from riskkit.volatility.garch import GarchSpec
@@ -30,7 +40,8 @@ class HistoricalSimulation(RiskEstimator):
         ``lambda^i (1 - lambda) / (1 - lambda^n)``. Typical values 0.97-0.99.
     horizon_method : {"sqrt", "overlapping"}
         Multi-period VaR: ``"sqrt"`` scales the one-period VaR/ES by ``sqrt(h)`` (exact only for
-        i.i.d. normal returns); ``"overlapping"`` uses the empirical distribution of overlapping
+        i.i.d. normal returns with zero mean: the empirical distribution has no separate mean
+        parameter, so its drift is scaled by ``sqrt(h)`` too, not by ``h``); ``"overlapping"`` uses the empirical distribution of overlapping
         h-period sums in the window (no scaling assumption, but only ``n - h + 1`` strongly
         dependent scenarios).
     min_obs : int
@@ -98,7 +109,7 @@ class HistoricalSimulation(RiskEstimator):
         return weighted_var_es(-sums, self._weights(sums.shape[0]), lv)
 
 
-class FilteredHistoricalSimulation(RiskEstimator):
+class FilteredHistoricalSimulation(GarchFiltered):
     """Filtered historical simulation (Barone-Adesi, Giannopoulos & Vosper 1999; Hull & White
     1998): past standardised GARCH residuals rescaled by the forecast volatility.
 
@@ -110,7 +121,8 @@ class FilteredHistoricalSimulation(RiskEstimator):
     horizon_method : {"simulate", "sqrt"}
         Multi-period: ``"simulate"`` bootstraps residuals through the GARCH recursion for h
         steps (volatility feedback kept: a loss on day 1 raises day 2's variance);
-        ``"sqrt"`` scales the one-period VaR/ES by ``sqrt(h)``.
+        ``"sqrt"``: square-root-of-time rule, mean ``h mu`` and the residual part of the
+        one-period VaR/ES scaled by ``sqrt(h)`` (see ``riskkit.risk._common.sqrt_time_scale``).
     n_sims : int
         Simulated paths for ``horizon_method="simulate"``.
 
@@ -135,16 +147,7 @@ class FilteredHistoricalSimulation(RiskEstimator):
         horizon_method: Literal["simulate", "sqrt"] = "simulate",
         n_sims: int = 10_000,
     ) -> None:
-        self.spec = check_spec(spec if spec is not None else GarchSpec("GJR", dist="t"))
-        self.horizon_method = check_choice(horizon_method, ("simulate", "sqrt"), "horizon_method")
-        if int(n_sims) < 100:
-            raise ConfigError(f"n_sims must be >= 100, got {n_sims!r}")
-        self.n_sims = int(n_sims)
-        self.min_obs = self.spec.min_obs
-
-    def fit(self, returns: np.ndarray, warm_start: Any | None = None) -> GarchParams:
-        r = check_window(returns, self.min_obs, type(self).__name__)
-        return fit_garch(self.spec, r, warm_start)
+        self._setup(spec, horizon_method, ("simulate", "sqrt"), n_sims)
 
     def forecast(
         self,
@@ -159,8 +162,7 @@ class FilteredHistoricalSimulation(RiskEstimator):
         sigma2, z = standardized(params, r)
         if h == 1 or self.horizon_method == "sqrt":
             losses = -(params.mu + math.sqrt(sigma2[-1]) * z)
-            out = weighted_var_es(losses, None, lv)
-            return out * math.sqrt(h) if h > 1 else out
+            return sqrt_time_scale(weighted_var_es(losses, None, lv), params.mu, h)
         g = default_rng(rng)
 
         def sampler(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -168,12 +170,3 @@ class FilteredHistoricalSimulation(RiskEstimator):
 
         paths, _ = simulate_paths(params, r, h, self.n_sims, g, sampler, sigma2=sigma2)
         return weighted_var_es(-paths.sum(axis=1), None, lv)
-
-    def forecast_volatility(self, returns: np.ndarray, params: GarchParams, horizon: int = 1):
-        from riskkit.risk._garch_based import aggregate_variance
-
-        r = np.asarray(returns, dtype=float)
-        sigma2 = standardized(params, r)[0]
-        rng = np.random.default_rng(0)  # only used by EGARCH/APARCH beyond one step
-        var_h = aggregate_variance(params, r, sigma2, int(horizon), rng, 2000)
-        return math.sqrt(var_h) if np.isfinite(var_h) else float("nan")

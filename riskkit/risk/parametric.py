@@ -15,9 +15,8 @@ from scipy import stats
 from riskkit.exceptions import ConfigError, ConvergenceWarning, RiskkitWarning
 from riskkit.risk._common import check_call, check_choice, check_window, default_rng
 from riskkit.risk._garch_based import (
+    GarchFiltered,
     aggregate_variance,
-    check_spec,
-    fit_garch,
     infinite_es_warning,
     simulate_paths,
     standardized,
@@ -93,6 +92,10 @@ class Parametric(RiskEstimator):
     ) -> None:
         self.dist = check_choice(dist, ("normal", "t", "skewt"), "dist")
         self.horizon_method = check_choice(horizon_method, ("sqrt", "simulate"), "horizon_method")
+        if int(n_sims) < 100:
+            raise ConfigError(f"n_sims must be >= 100, got {n_sims!r}")
+        if int(min_obs) < 10:
+            raise ConfigError(f"min_obs must be >= 10, got {min_obs!r}")
         self.n_sims = int(n_sims)
         self.min_obs = int(min_obs)
         self.name = f"parametric_{dist}"
@@ -188,8 +191,9 @@ class CornishFisher(RiskEstimator):
     horizon_method : {"cumulants", "sqrt"}
         ``"cumulants"`` (default): for a sum of h i.i.d. returns the mean and variance scale with
         h, skewness with ``1/sqrt(h)`` and excess kurtosis with ``1/h`` (exact cumulant algebra),
-        and the expansion is applied to the h-period moments. ``"sqrt"`` scales the one-period
-        VaR/ES by ``sqrt(h)``.
+        and the expansion is applied to the h-period moments. ``"sqrt"`` keeps the one-period
+        skewness and kurtosis (square-root-of-time rule: mean ``h mu``, standard deviation
+        ``sqrt(h) sigma``).
     min_obs : int
         Fewest returns in a window.
 
@@ -216,6 +220,8 @@ class CornishFisher(RiskEstimator):
         self, horizon_method: Literal["cumulants", "sqrt"] = "cumulants", min_obs: int = 50
     ) -> None:
         self.horizon_method = check_choice(horizon_method, ("cumulants", "sqrt"), "horizon_method")
+        if int(min_obs) < 10:
+            raise ConfigError(f"min_obs must be >= 10 (four sample moments), got {min_obs!r}")
         self.min_obs = int(min_obs)
 
     def fit(self, returns: np.ndarray, warm_start: Any | None = None) -> CornishFisherParams:
@@ -245,30 +251,26 @@ class CornishFisher(RiskEstimator):
     ) -> np.ndarray:
         lv, h = check_call(levels, horizon)
         check_window(returns, self.min_obs, type(self).__name__)
+        # both methods: mean h mu, standard deviation sqrt(h) sigma; "cumulants" also shrinks
+        # the higher cumulants as for a sum of h i.i.d. returns, "sqrt" keeps one-period shape
+        mu, sigma = h * params.mu, math.sqrt(h) * params.sigma
         if self.horizon_method == "cumulants":
-            mu, sigma = h * params.mu, math.sqrt(h) * params.sigma
-            s, k, mult = params.skew / math.sqrt(h), params.exkurt / h, 1.0
+            s, k = params.skew / math.sqrt(h), params.exkurt / h
         else:
-            mu, sigma, s, k, mult = (
-                params.mu,
-                params.sigma,
-                params.skew,
-                params.exkurt,
-                math.sqrt(h),
-            )
+            s, k = params.skew, params.exkurt
         out = np.empty((len(lv), 2))
         for j, a in enumerate(lv):
             p = 1.0 - a
             q = float(cornish_fisher_z(np.array(stats.norm.ppf(p)), s, k))
             out[j, 0] = -(mu + sigma * q)
             out[j, 1] = max(-(mu + sigma * cornish_fisher_tail_mean(p, s, k)), out[j, 0])
-        return out * mult
+        return out
 
     def forecast_volatility(self, returns, params: CornishFisherParams, horizon: int = 1):
         return params.sigma * math.sqrt(horizon)
 
 
-class GarchParametric(RiskEstimator):
+class GarchParametric(GarchFiltered):
     """GARCH-conditional VaR/ES with the fitted innovation distribution.
 
     Parameters
@@ -302,19 +304,8 @@ class GarchParametric(RiskEstimator):
         horizon_method: Literal["simulate", "sqrt", "aggregate"] = "simulate",
         n_sims: int = 10_000,
     ) -> None:
-        self.spec = check_spec(spec if spec is not None else GarchSpec("GJR", dist="t"))
-        self.horizon_method = check_choice(
-            horizon_method, ("simulate", "sqrt", "aggregate"), "horizon_method"
-        )
-        if int(n_sims) < 100:
-            raise ConfigError(f"n_sims must be >= 100, got {n_sims!r}")
-        self.n_sims = int(n_sims)
-        self.min_obs = self.spec.min_obs
+        self._setup(spec, horizon_method, ("simulate", "sqrt", "aggregate"), n_sims)
         self.name = f"garch_{self.spec.label}"
-
-    def fit(self, returns: np.ndarray, warm_start: Any | None = None) -> GarchParams:
-        r = check_window(returns, self.min_obs, type(self).__name__)
-        return fit_garch(self.spec, r, warm_start)
 
     def forecast(
         self,
@@ -344,10 +335,3 @@ class GarchParametric(RiskEstimator):
             infinite_es_warning(self.spec.label, h)
             out[:, 1] = np.inf
         return out
-
-    def forecast_volatility(self, returns: np.ndarray, params: GarchParams, horizon: int = 1):
-        r = np.asarray(returns, dtype=float)
-        sigma2 = standardized(params, r)[0]
-        rng = np.random.default_rng(0)  # only used by EGARCH/APARCH beyond one step
-        var_h = aggregate_variance(params, r, sigma2, int(horizon), rng, 2000)
-        return math.sqrt(var_h) if np.isfinite(var_h) else float("nan")

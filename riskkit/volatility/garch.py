@@ -71,6 +71,14 @@ class GarchSpec:
         few years, so ``"zero"`` is the default (one fewer parameter, no drift in VaR).
     min_obs : int
         Fewest observations accepted by :meth:`fit`.
+    on_integrated : {"ewma", "igarch"}
+        What :meth:`fit` does when a GARCH/GJR estimate converges **on** the stationarity
+        boundary (persistence >= 0.9999; ``arch`` constrains it to <= 1, so such fits sit at
+        exactly 1, an integrated GARCH). ``"ewma"`` (default): replace it by the RiskMetrics
+        EWMA(0.94) fallback. ``"igarch"``: keep the maximum-likelihood IGARCH estimate (its
+        multi-step variance grows linearly, its long-run variance is infinite), recorded as
+        ``fallback = "IGARCH(ML boundary estimate)"``. Non-convergence and non-finite estimates
+        always use the EWMA fallback. See :meth:`fit` for the evidence behind the choice.
 
     Notes
     -----
@@ -86,6 +94,7 @@ class GarchSpec:
     dist: Literal["normal", "t", "skewt", "ged"] = "normal"
     mean: Literal["zero", "constant"] = "zero"
     min_obs: int = 100
+    on_integrated: Literal["ewma", "igarch"] = "ewma"
 
     def __post_init__(self) -> None:
         vol = str(self.vol).upper()
@@ -109,6 +118,10 @@ class GarchSpec:
             raise ConfigError("APARCH needs o <= p (arch's restriction)")
         if self.min_obs < 10:
             raise ConfigError(f"GarchSpec.min_obs must be >= 10, got {self.min_obs}")
+        if self.on_integrated not in ("ewma", "igarch"):
+            raise ConfigError(
+                f"GarchSpec.on_integrated must be 'ewma' or 'igarch', got {self.on_integrated!r}"
+            )
         object.__setattr__(self, "vol", vol)
         object.__setattr__(self, "o", int(o))
 
@@ -193,6 +206,16 @@ class GarchSpec:
         the innovation shape re-estimated on the EWMA-standardised residuals. The result records
         this in ``fallback`` and ``fallback_reason``; ``params``, ``std_errors`` and ``loglik``
         still describe the raw ``arch`` estimate so that it can be inspected.
+
+        With ``on_integrated="igarch"`` a *converged* GARCH/GJR estimate whose only defect is
+        persistence on the boundary (>= 0.9999 and <= 1 + 1e-6) is kept instead, with the same
+        warning and ``fallback = "IGARCH(ML boundary estimate)"``. On bundled BTC returns,
+        500-day windows 2016-2020 refitted every 10 days, GJR(1,1,1)-t lands on the boundary
+        in 136 of 165 refits; there the EWMA fallback's in-sample log-likelihood is lower by a
+        median of about 7 (up to 28) and, over the 10 days after each refit, its average
+        one-day log score and FZ0 (VaR, ES) loss are worse than the boundary estimate's (the
+        difference is small for GJR-t, large for GARCH-normal: 99% VaR exceedances 2.4% vs
+        1.8%). The default stays ``"ewma"`` for continuity of published calibrations.
         """
         series = self.check_returns(returns)
         y = series.to_numpy(dtype=float)
@@ -232,7 +255,23 @@ class GarchSpec:
         boundary = _boundary_notes(raw)
         fallback = None
         used = raw
-        if reasons:
+        integrated_only = (
+            self.on_integrated == "igarch"
+            and len(reasons) == 1
+            and reasons[0].startswith("persistence")
+            and self.vol in ("GARCH", "GJR")
+            and raw.persistence <= 1.0 + 1e-6
+        )
+        if integrated_only:
+            fallback = "IGARCH(ML boundary estimate)"
+            warnings.warn(
+                f"{self.label} on {len(y)} observations: {reasons[0]}; keeping the "
+                "maximum-likelihood integrated GARCH (on_integrated='igarch'): infinite "
+                "long-run variance, variance forecasts grow linearly with the horizon",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif reasons:
             used = ewma_fallback_params(y, self.dist, self.mean)
             fallback = f"EWMA(lambda={FALLBACK_LAMBDA})"
             warnings.warn(
@@ -277,14 +316,36 @@ def _boundary_notes(params: GarchParams) -> list[str]:
             notes.append(f"{name} = 0")
     if params.dist in ("t", "skewt") and params.shape and params.shape[0] > 250:
         notes.append(f"nu = {params.shape[0]:.0f} (normal tails)")
+    if params.dist in ("t", "skewt") and params.shape and params.shape[0] < 2.1:
+        # arch's lower bound is 2.05: the unit-variance scaling sqrt((nu - 2) / nu) then
+        # shrinks the quantiles of a distribution whose variance barely exists
+        notes.append(f"nu = {params.shape[0]:.3f} at arch's lower bound 2.05")
     return notes
 
 
 def ewma_fallback_params(returns: np.ndarray, dist: str = "normal", mean: str = "zero"):
     """The documented fallback: RiskMetrics EWMA(0.94) as an IGARCH(1,1) with ``omega = 0``.
 
-    The mean is the sample mean (``mean="constant"``) or zero; the innovation shape parameters
-    are estimated by maximum likelihood on the EWMA-standardised residuals.
+    Parameters
+    ----------
+    returns : numpy.ndarray
+        The estimation window (fractions, oldest first).
+    dist : {"normal", "t", "skewt", "ged"}
+        Innovation distribution of the spec that fell back.
+    mean : {"zero", "constant"}
+        Mean model: the sample mean for ``"constant"``, else zero.
+
+    Returns
+    -------
+    GarchParams
+        ``alpha = 0.06``, ``beta = 0.94``, ``omega = 0``; for non-normal ``dist`` the shape
+        parameters maximise the likelihood of the *unit-variance* innovation (``arch``'s
+        distributions) on the EWMA-standardised residuals, so quantiles use the same scaling
+        (e.g. ``t_nu^{-1}(u) sqrt((nu - 2) / nu)``) as a regular fit.
+
+    References
+    ----------
+    J.P. Morgan/Reuters (1996). RiskMetrics Technical Document, 4th ed.
     """
     r = np.asarray(returns, dtype=float)
     mu = float(np.mean(r)) if mean == "constant" else 0.0
@@ -370,7 +431,9 @@ class GarchResult:
     arch_result : arch.univariate.base.ARCHModelResult
         ``arch``'s own result, on the internally rescaled data (multiplied by ``scale``).
     fallback : str or None
-        ``None`` when the fit is used; else the fallback model's name.
+        ``None`` when the fit is used; else the name of the model used instead
+        (``"EWMA(lambda=0.94)"``, or ``"IGARCH(ML boundary estimate)"`` with
+        ``GarchSpec(on_integrated="igarch")``); the reason is in ``fallback_reason``.
     """
 
     spec: GarchSpec
@@ -637,7 +700,27 @@ class GarchResult:
 
 
 def news_impact_curve(params: GarchParams, shocks: np.ndarray, sigma2_prev: float) -> np.ndarray:
-    """Next-period variance after shock ``e`` when the current variance is ``sigma2_prev``."""
+    """Next-period variance after shock ``e`` when the current variance is ``sigma2_prev``.
+
+    Parameters
+    ----------
+    params : GarchParams
+        Fixed parameters (return units).
+    shocks : numpy.ndarray
+        Residuals ``e_t = r_t - mu`` (return units).
+    sigma2_prev : float
+        Variance of the period the shock hits.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``sigma^2_{t+1}`` for each shock.
+
+    References
+    ----------
+    Engle, R. F., & Ng, V. K. (1993). Measuring and testing the impact of news on volatility.
+    Journal of Finance 48(5), 1749-1778.
+    """
     e = np.asarray(shocks, dtype=float)
     s2 = float(sigma2_prev)
     if params.vol == "EGARCH":

@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check-params",
         help="check a margin parameter file against its JSON Schema",
         description="Load a margin parameter file and validate it against riskkit's JSON "
-        "Schema; prints a one-line summary per asset.",
+        "Schema and the rules a schema cannot express (MM <= IM, contiguous tiers, continuous "
+        "maintenance margin); prints a one-line summary per asset, or every violation with its "
+        "JSON path and exit code 1.",
     )
     p.add_argument("file", metavar="FILE", help="margin_parameters.json")
 
@@ -260,8 +262,8 @@ def _cmd_validate_data(args: argparse.Namespace) -> int:
 def _cmd_check_params(args: argparse.Namespace) -> int:
     from riskkit import margin
 
-    data = margin.load_parameter_set(args.file)  # validates against the schema
-    margin.validate_parameter_set(data)
+    # load_parameter_set validates the schema and the cross-field rules, naming the file
+    data = margin.load_parameter_set(args.file)
     assets = data.get("assets", {})
     items = assets.items() if isinstance(assets, dict) else ((a.get("asset"), a) for a in assets)
     print(f"{args.file}: valid margin parameter file ({len(assets)} asset(s))")

@@ -619,9 +619,11 @@ def _check_margin(raw: Any, problems: _Problems) -> dict[str, Any]:
         problems.add("margin", f"must be a mapping, got {type(raw).__name__} {raw!r}")
         return {}
     out: dict[str, Any] = {}
+    typed_ok: list[str] = []  # keys whose type check passed: MarginSettings checks their range
     before = len(problems.items)
     for key, value in raw.items():
         where = f"margin.{key}"
+        n_before = len(problems.items)
         if key in _MARGIN_KEYS_FROM_BACKTEST:
             problems.add(where, f"set it in the backtest section (backtest.{key})")
         elif key not in known:
@@ -633,13 +635,24 @@ def _check_margin(raw: Any, problems: _Problems) -> dict[str, Any]:
         else:
             default = fields_.get(key, _MISSING) if fields_ else _MISSING
             out[key] = _coerce_like(value, default, where, problems)
-    if fields_ is not None and len(problems.items) == before:
+        if key in out and len(problems.items) == n_before:
+            typed_ok.append(key)
+    if fields_ is not None:
         from riskkit.margin import MarginSettings
 
-        try:
-            MarginSettings(**out)
-        except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
-            problems.add("margin", str(exc))
+        # MarginSettings stops at its first problem: check each key on its own (other fields at
+        # their valid defaults) so that every bad value is listed, then the rules that tie
+        # several keys together (im_floor <= im_cap, ...) once each key is valid on its own
+        for key in typed_ok:
+            try:
+                MarginSettings(**{key: out[key]})
+            except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
+                problems.add(f"margin.{key}", str(exc))
+        if len(problems.items) == before:
+            try:
+                MarginSettings(**out)
+            except (TypeError, ValueError) as exc:
+                problems.add("margin", str(exc))
     return out
 
 
@@ -671,49 +684,47 @@ def _coerce_like(value: Any, default: Any, where: str, problems: _Problems) -> A
     return value
 
 
-def _bundled_assets(exchange: str) -> set[str] | None:
-    """Assets of the bundled data on ``exchange`` (None if riskkit.datasets is unavailable)."""
+def _bundled_catalogue() -> dict[str, set[str]] | None:
+    """``{exchange: {assets}}`` of the bundled data, or None if it cannot be read.
+
+    :func:`riskkit.datasets.available` is a DataFrame indexed by (exchange, asset); a mapping or a
+    sequence of pairs is accepted too, so a change of layout degrades to "cannot check" rather
+    than hiding the other problems of the configuration.
+    """
     try:
         from riskkit.datasets import available
     except ImportError:
         return None
-    table = available()
     try:
         import pandas as pd
 
+        table = available()
         if isinstance(table, pd.DataFrame):
             frame = table.reset_index()
-            cols = {c.lower(): c for c in frame.columns}
-            if "exchange" in cols and "asset" in cols:
-                sub = frame[frame[cols["exchange"]] == exchange]
-                return set(sub[cols["asset"]].astype(str))
-        if isinstance(table, Mapping):
-            got = table.get(exchange)
-            return set(got) if got is not None else set()
-        pairs = [tuple(x) for x in table]
-        return {a for e, a in pairs if e == exchange}
+            cols = {str(c).lower(): c for c in frame.columns}
+            pairs = zip(frame[cols["exchange"]], frame[cols["asset"]], strict=True)
+        elif isinstance(table, Mapping):
+            pairs = ((e, a) for e, assets in table.items() for a in assets)
+        else:
+            pairs = (tuple(x) for x in table)
+        out: dict[str, set[str]] = {}
+        for exchange, asset in pairs:
+            out.setdefault(str(exchange), set()).add(str(asset))
+        return out
     except Exception:  # an unexpected layout must not hide the other problems
         return None
 
 
-def _bundled_exchanges() -> set[str] | None:
-    try:
-        from riskkit.datasets import available
-    except ImportError:
-        return None
-    table = available()
-    try:
-        import pandas as pd
+def _bundled_assets(exchange: str) -> set[str] | None:
+    """Assets of the bundled data on ``exchange`` (None if riskkit.datasets is unavailable)."""
+    catalogue = _bundled_catalogue()
+    return None if catalogue is None else catalogue.get(exchange, set())
 
-        if isinstance(table, pd.DataFrame):
-            frame = table.reset_index()
-            cols = {c.lower(): c for c in frame.columns}
-            return set(frame[cols["exchange"]].astype(str))
-        if isinstance(table, Mapping):
-            return set(table)
-        return {e for e, _ in (tuple(x) for x in table)}
-    except Exception:
-        return None
+
+def _bundled_exchanges() -> set[str] | None:
+    """Exchanges of the bundled data (None if riskkit.datasets is unavailable)."""
+    catalogue = _bundled_catalogue()
+    return None if catalogue is None else set(catalogue)
 
 
 # --------------------------------------------------------------------------------------------
@@ -934,6 +945,24 @@ def config_from_mapping(mapping: Mapping[str, Any]) -> CalibrationConfig:
     return validate_config(mapping)
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that keeps an impossible date (``2019-13-01``) as its text.
+
+    PyYAML's own timestamp constructor raises a bare ``ValueError`` on such a value, which would
+    escape as a traceback; kept as a string, the validator reports it with the other problems.
+    """
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def load_config(
     path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None
 ) -> CalibrationConfig:
@@ -961,7 +990,8 @@ def load_config(
     if not p.is_file():
         raise ConfigError(f"configuration file not found: {p.resolve()}")
     try:
-        mapping = yaml.safe_load(p.read_text(encoding="utf-8"))
+        # _ConfigLoader is a SafeLoader: no arbitrary objects are built
+        mapping = yaml.load(p.read_text(encoding="utf-8"), Loader=_ConfigLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"configuration file {p} is not valid YAML: {exc}") from None
     if mapping is None:

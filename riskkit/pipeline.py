@@ -653,7 +653,18 @@ def run_calibration(
             with _Stage("parameter file", errors, timings):
                 param_path = _write_parameters(good, config, run_dir, loaded, started)
                 logger.info("parameter file %s (%d asset(s))", param_path, len(good))
-                if config.output.latest:
+                if config.output.latest and failed:
+                    # a margin engine reading the stable path must never get a file that silently
+                    # lacks an asset: the partial file stays in the run directory only
+                    logger.error(
+                        "%s left unchanged: %d asset(s) failed (%s); the partial parameter file "
+                        "is %s",
+                        config.output.latest,
+                        len(failed),
+                        ", ".join(failed),
+                        param_path,
+                    )
+                elif config.output.latest:
                     latest = Path(config.output.latest)
                     latest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(param_path, latest)

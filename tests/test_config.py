@@ -204,3 +204,44 @@ def test_binance_source_needs_dates_and_defaults_symbols() -> None:
         }
     )
     assert cfg.data.binance["symbols"] == {"BTC": "BTCUSDT", "ETH": "ETHUSDT"}
+
+
+def test_every_bad_margin_setting_is_listed_not_just_the_first() -> None:
+    # MarginSettings raises on its first bad field; the validator must still list each one
+    errs = _errors(
+        {
+            "assets": ["BTC"],
+            "margin": {
+                "level": 99,
+                "rounding_step": 0.5,
+                "apc_buffer": -1,
+                "sides": "longs",
+            },
+        }
+    )
+    for item in (
+        "margin.level: must be in (0, 1), got 99",
+        "margin.rounding_step: rounding_step must lie in (0, 0.1], got 0.5",
+        "margin.apc_buffer: apc_buffer must lie in [0, 10], got -1",
+        "margin.sides: sides must be one of",
+    ):
+        assert any(e.startswith(item) for e in errs), (item, errs)
+    # a rule tying two keys together is checked once each key is valid on its own
+    assert _errors({"assets": ["BTC"], "margin": {"im_floor": 0.2, "im_cap": 0.1}}) == [
+        "margin: im_floor 0.2 exceeds im_cap 0.1"
+    ]
+
+
+def test_impossible_yaml_date_is_a_listed_problem_not_a_traceback(tmp_path: Path) -> None:
+    # PyYAML's timestamp constructor raises a bare ValueError on 2019-13-01
+    path = tmp_path / "date.yaml"
+    path.write_text("assets: [BTC]\ndata: {start: 2019-13-01, end: 2020-01-01}\nrun: {seed: -1}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    errs = _problems(info.value)
+    assert "data.start: must be a date YYYY-MM-DD, got '2019-13-01'" in errs
+    assert any(e.startswith("run.seed: must be >= 0") for e in errs)
+    # a valid date still loads as a date
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("assets: [BTC]\ndata: {start: 2019-01-01}\n")
+    assert load_config(ok).data.start == "2019-01-01"

@@ -116,6 +116,8 @@ def test_raw_margin_matches_independent_historical_loop(plain, bars):
     ref = historical_margin_path(returns, 250, 0.99, "es").reindex(plain.margin_path.index)
     np.testing.assert_allclose(plain.margin_path["raw_im"], ref, rtol=1e-12)
     assert len(plain.margin_path) == len(returns) - 250
+    # historical simulation forecasts no volatility: the fallback used is recorded, not hidden
+    assert plain.info["volatility_source"].startswith("30-day standard deviation")
 
 
 def test_published_rates_follow_the_rules(plain, buffered):
@@ -246,6 +248,20 @@ def test_semantic_rules_beyond_the_schema(parameter_set):
     assert "$.assets.SYN.mm_rate" in msg
 
 
+def test_schema_and_cross_field_violations_are_listed_together(parameter_set):
+    # one pass names both kinds: a schema violation and a rule the schema cannot express
+    bad = copy.deepcopy(parameter_set)
+    bad["settings"]["measure"] = "cvar"
+    bad["assets"]["SYN"]["mm_rate"] = bad["assets"]["SYN"]["im_rate"] * 2
+    del bad["assets"]["SYN"]["tiers"][0]["tier"]
+    with pytest.raises(SchemaError) as err:
+        validate_parameter_set(bad, source="params.json")
+    msg = str(err.value)
+    assert msg.startswith("params.json: ") and "3 problem(s)" in msg
+    assert "$.settings.measure" in msg and "'tier' is a required property" in msg
+    assert "$.assets.SYN.mm_rate" in msg and "exceeds im_rate" in msg
+
+
 @pytest.mark.parametrize("apc", ["buffer", "stressed_weight", "floor"])
 def test_no_lookahead_through_the_whole_chain(bars, apc):
     # margins published up to a date must not change when later data arrive: calibrate on the
@@ -257,3 +273,40 @@ def test_no_lookahead_through_the_whole_chain(bars, apc):
     common = cut.index
     cols = ["raw_im", "charged_im", "im", "mm"]
     pd.testing.assert_frame_equal(full.loc[common, cols], cut[cols])
+
+
+def test_apc_inputs_are_computed_at_the_margin_horizon():
+    # regression: the stressed margin and the floor were 1-day two-sided rates mapped to the
+    # horizon with the long-side formula, which understated this right-tail (short-side) rate by
+    # more than half at 4 days. Independent reference: apc.stressed_margin_path and
+    # apc.long_lookback_margin evaluated at horizon_days=4 directly.
+    from riskkit.margin import apc as apc_mod
+
+    g = np.random.default_rng(11)
+    r = np.abs(g.standard_t(3, 700)) * 0.02 - 0.012  # rallies larger than falls: short side binds
+    close = 1000.0 * np.exp(np.cumsum(r))
+    idx = pd.date_range("2018-01-01", periods=700, freq="D", name="date")
+    bars = pd.DataFrame(
+        {"open": np.r_[1000.0, close[:-1]], "close": close, "volume": 5e4}, index=idx
+    )
+    bars["high"] = bars[["open", "close"]].max(axis=1) * 1.01
+    bars["low"] = bars[["open", "close"]].min(axis=1) * 0.99
+    base = dict(rounding_step=None, im_floor=0.0, horizon_days=4.0, **SETTINGS)
+    est = HistoricalSimulation()
+    for apc, fn, kw in (
+        ("stressed_weight", apc_mod.stressed_margin_path, {"window": 100}),
+        ("floor", apc_mod.long_lookback_margin, {"lookback": 400, "min_obs": 250}),
+    ):
+        s = MarginSettings(apc=apc, apc_stress_window=100, apc_floor_lookback=400, **base)
+        cal = calibrate_asset("SKEW", bars, s, estimator=est, progress=False)
+        mp = cal.margin_path
+        ref = fn(cal.info["returns"], level=0.99, measure="es", horizon_days=4.0, **kw)
+        ref = ref.reindex(mp.index).fillna(0.0)
+        key = "apc_stressed" if apc == "stressed_weight" else "apc_floor"
+        np.testing.assert_allclose(mp[key], ref, rtol=1e-12)
+        if apc == "stressed_weight":
+            want = 0.75 * mp["raw_im"] + 0.25 * np.maximum(ref, mp["raw_im"])
+        else:
+            want = np.maximum(mp["raw_im"], ref)
+        np.testing.assert_allclose(mp["charged_im"], want, rtol=1e-12)
+        assert (ref > mp["raw_im"]).any()  # the APC input binds somewhere: the test has teeth

@@ -135,6 +135,20 @@ def test_hypothetical_stress_hand_computed():
         hypothetical_stress(0.05, 0.06, 0.05)
 
 
+def test_volatility_spike_converts_each_side_with_its_own_formula():
+    # closed form: a 3x spike of a 1-day short log loss of 0.05 loses exp(0.15) - 1 on a short,
+    # more than the long-side formula 1 - exp(-0.15) would say
+    out = hypothetical_stress(
+        0.10, 0.06, 0.04, 1.0, price_gaps=(), vol_multipliers=(3.0,), daily_measure_short=0.05
+    ).set_index("scenario")
+    assert out.loc["volatility x3, long", "loss"] == pytest.approx(1 - math.exp(-0.12), rel=1e-12)
+    assert out.loc["volatility x3, short", "loss"] == pytest.approx(math.exp(0.15) - 1, rel=1e-12)
+    assert out.loc["volatility x3, short", "side"] == "short"
+    assert out.loc["volatility x3, short", "shortfall_im"] == pytest.approx(
+        math.exp(0.15) - 1 - 0.10, rel=1e-12
+    )
+
+
 def test_constant_volatility_merges_tied_regimes_instead_of_failing() -> None:
     # a GARCH fit with alpha = beta = 0 forecasts the same volatility every day: the regime
     # quantiles tie, which must give a single regime, not a ConfigError

@@ -284,7 +284,7 @@ def test_span_sixteen_scenarios() -> None:
     res = span_margin(straddle(), F0, price_scan_range=0.1, vol_scan_range=0.25)
     tab = res.scenarios
     assert list(tab.index) == list(range(1, 17))
-    # CME SPAN order: 1-2 unchanged, 3-14 +-1/3, 2/3, 3/3 with vol up/down, 15-16 +-3x at 35%
+    # SPAN order: 1-2 unchanged, 3-14 +-1/3, 2/3, 3/3 with vol up/down, 15-16 +-2x at 35%
     np.testing.assert_allclose(tab["price_move"].iloc[:2], 0.0)
     np.testing.assert_allclose(
         tab["price_move"].iloc[2:14].to_numpy(),
@@ -293,10 +293,19 @@ def test_span_sixteen_scenarios() -> None:
     )
     np.testing.assert_allclose(tab["vol_shock"].iloc[:14].to_numpy(), np.tile([0.25, -0.25], 7))
     np.testing.assert_allclose(tab["weight"].iloc[14:], 0.35)
-    np.testing.assert_allclose(tab["price_move"].iloc[14:], [0.3, -0.3])
-    # futures only: the extreme scenario dominates, 0.35 * 3 = 1.05 times the scan range
-    fut = span_margin(make_book([{"instrument": "future", "quantity": 1.0}]), F0, 0.1, 0.25)
-    assert fut.initial == pytest.approx(1.05 * F0 * 0.1, rel=1e-12)
+    np.testing.assert_allclose(tab["price_move"].iloc[14:], [0.2, -0.2])
+    # futures only, closed form of the scenario table. Default = NSE Clearing's published SPAN
+    # table (scenarios 15-16: 2x the scan range, 35% covered): 0.70 < 1, so an outright future is
+    # margined at exactly its scan range (the 3/3 scenarios), as CME's and the FIA's SPAN
+    # descriptions state (futures price scan range = outright maintenance requirement)
+    fut_book = make_book([{"instrument": "future", "quantity": 1.0}])
+    fut = span_margin(fut_book, F0, 0.1, 0.25)
+    assert fut.initial == pytest.approx(F0 * 0.1, rel=1e-12)
+    assert fut.worst["price_move"] == pytest.approx(-0.1)
+    # the 3x reading of CME's table: the extreme scenario dominates, 0.35 * 3 = 1.05 x the range
+    three = span_margin(fut_book, F0, 0.1, 0.25, extreme_multiple=3.0)
+    assert three.initial == pytest.approx(1.05 * F0 * 0.1, rel=1e-12)
+    assert three.worst["price_move"] == pytest.approx(-0.3)
 
 
 def test_scenario_pnl_coin_options() -> None:

@@ -63,10 +63,10 @@ pd.set_option("display.precision", 4)
 # ## 1. Calibrate BTC and ETH
 #
 # The risk model is filtered historical simulation on a GARCH(1,1) with Student-t innovations
-# (`default_estimator()`), refitted every 20 days on a 500-day window, a forecast every day
-# from data up to the day before. The GARCH optimiser sometimes finds a unit-root fit on a
-# 500-day crypto window; riskkit then falls back to EWMA and says so with a
-# `ConvergenceWarning`, which we count rather than print.
+# (`default_estimator()`), refitted every `REFIT_EVERY` forecast dates on the last `WINDOW`
+# returns (see the parameters cell), a forecast every day from data up to the day before. The
+# GARCH optimiser sometimes finds a unit-root fit on a short crypto window; riskkit then falls
+# back to EWMA and says so with a `ConvergenceWarning`, which we count rather than print.
 
 # %%
 settings = MarginSettings(
@@ -178,11 +178,22 @@ sns.heatmap(
 ax.set_title(f"BTC two-sided ES margin on {returns.index[-1]:%Y-%m-%d}, before APC")
 plt.show()
 
+# %%
+by_time = grid[24] / grid[1]  # 1 day over 1 hour, per confidence level
+by_level = grid.loc[0.999] / grid.loc[0.99] - 1  # 99.9% over 99%, per MPOR
+print(
+    f"1-day margin / 1-hour margin: {by_time.min():.2f} to {by_time.max():.2f} "
+    f"(square-root rule on the log loss: sqrt(24) = {np.sqrt(24):.2f})"
+)
+print(f"99.9% margin over 99% margin: +{by_level.min():.0%} to +{by_level.max():.0%}")
+
 # %% [markdown]
-# Going from 1 hour to 1 day multiplies the margin by about `sqrt(24) = 4.9`; going from 99%
-# to 99.9% adds roughly half. The MPOR matters far more than the confidence level, which is
-# why regulators fix both (EMIR RTS 153/2013 Art. 26: 2 business days for exchange-traded
-# derivatives, 1 day for gross client accounts recalculated at least hourly).
+# Going from 1 hour to 1 day multiplies the margin by somewhat less than `sqrt(24)` (the
+# square root applies to the log loss, and the long side's loss fraction `1 - exp(-x)` flattens
+# as `x` grows); going from 99% to 99.9% adds much less (both printed above). The MPOR
+# matters far more than the confidence level, which is why regulators fix both (EMIR RTS
+# 153/2013 Art. 26: 2 business days for exchange-traded derivatives, 1 day for gross client
+# accounts recalculated at least hourly).
 #
 # ## 4. Did the margin cover the losses that followed?
 #
@@ -243,7 +254,8 @@ pd.concat({a: c.backtest[cols] for a, c in cal.items()}, names=["asset"])
 #
 # A position of 50 million USD cannot be closed in an hour: at 10% of the average daily traded
 # value (ADV) it takes days, and selling moves the price by about `k sigma sqrt(Q / ADV)`
-# (square-root impact: Almgren et al. 2005; Tóth et al. 2011). riskkit lengthens the MPOR by
+# (the square-root law of Tóth et al. 2011; Almgren et al. 2005 estimate a close 3/5 power on
+# US equities). riskkit lengthens the MPOR by
 # a third of the liquidation time (the variance of a linear liquidation, Almgren and Chriss
 # 2000) and adds the impact cost. The maintenance amount keeps MM continuous across tiers.
 # Note the ADV here is the volume of one exchange (Bitstamp) in 2020, a small fraction of the
@@ -313,10 +325,10 @@ pd.Series(
 )
 
 # %% [markdown]
-# BTC and ETH losses are strongly dependent in the tail, so the diversification a correlation
-# of 0.8 seems to promise is mostly absent in a crash: the wrong-way haircut stays close to the
-# standalone one for a long position. For a short BTC position the collateral gains when the
-# position loses, and the wrong-way haircut is much smaller.
+# BTC and ETH losses are strongly dependent in the tail, so the diversification the
+# correlation in the table seems to promise is mostly absent in a crash: the wrong-way haircut
+# stays close to the standalone one for a long position. For a short BTC position the
+# collateral gains when the position loses, and the wrong-way haircut is much smaller.
 #
 # ## 7. Liquidation penalty
 #
@@ -376,17 +388,22 @@ calibrated = pd.DataFrame(
 )
 pd.concat([calibrated, venues])
 
+# %%
+for venue, minutes in venues["MPOR implied, minutes (last ES)"].items():
+    shown = f"{minutes:,.1f} minutes" if minutes < 120 else f"{minutes / 1440:,.1f} days"
+    print(f"{venue}: IM covers the last 99% ES over {shown}")
+
 # %% [markdown]
-# **Why they differ.** Inverting our own model (last column pair), Binance's 0.67% initial
-# margin (150x) covers the 99% ES of BTC over about **two minutes**; BitMEX's and Bybit's 1%
-# over three to four minutes; dYdX's and Hyperliquid's 2-2.5% over a quarter of an hour;
-# Deribit's 4% over about an hour; CME's 47% at launch over about ten *days*, a multi-day SPAN
-# horizon for a market that closed at weekends. Crypto venues can charge so little because
-# they mark positions continuously and liquidate within seconds to minutes, and because an
-# insurance fund and auto-deleveraging stand behind the maintenance margin (chapter 6). A
-# 1-day horizon is the right frame for a clearing house that margins once a day, not for a
-# perpetual-swap venue; the square-root rule is also at its weakest at minute horizons, where
-# microstructure (jumps, liquidity gaps) rather than diffusion drives the loss.
+# **Why they differ.** Inverting our own model (the last two columns of the table, printed
+# above at the last ES), the crypto venues' initial margins cover the 99% ES of BTC over
+# **minutes** for the lowest rates and up to about an hour, while CME's rate at launch covers
+# it over *days*, a multi-day SPAN horizon for a market that closed at weekends. Crypto venues
+# can charge so little because they mark positions continuously and liquidate within seconds
+# to minutes, and because an insurance fund and auto-deleveraging stand behind the maintenance
+# margin (chapter 6). A 1-day horizon is the right frame for a clearing house that margins
+# once a day, not for a perpetual-swap venue; the square-root rule is also at its weakest at
+# minute horizons, where microstructure (jumps, liquidity gaps) rather than diffusion drives
+# the loss.
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))

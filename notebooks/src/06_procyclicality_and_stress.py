@@ -79,8 +79,8 @@ warnings.simplefilter("ignore", DataQualityWarning)  # gaps of the 2014 history,
 # %% [markdown]
 # ## 1. The raw margin path
 #
-# We calibrate the 1-day 99% ES margin with chapter 5's model (GARCH(1,1)-t filtered
-# historical simulation) and settings (25% buffer, rounding up to 0.05%, MM = 60% of IM). The
+# We calibrate the 1-day ES margin at `LEVEL` with chapter 5's model (GARCH(1,1)-t filtered
+# historical simulation) and riskkit's default settings (printed below). The
 # calibration keeps the *raw* risk-based path, before any APC, rounding or floor; every APC
 # option below starts from it.
 
@@ -96,14 +96,18 @@ print(
     f"forecasts from {raw.index[0]:%Y-%m-%d} to {raw.index[-1]:%Y-%m-%d}; "
     f"full history from {history.index[0]:%Y-%m-%d}"
 )
+print(
+    f"published rate: {settings.apc} {settings.apc_buffer:.0%}, rounded up to "
+    f"{settings.rounding_step:.2%}, MM = {settings.mm_ratio:.0%} of IM"
+)
 
 # %% [markdown]
 # ## 2. Which period was the most stressed?
 #
-# Option (b) needs a *stressed period*. We pick the 250-day window with the largest realised
-# variance in all of BTC's history; the stressed margin used on each date is the worst
-# 250-day historical margin seen **before** that date (no look-ahead), so it jumps when March
-# 2020 enters the history.
+# Option (b) needs a *stressed period*. We pick the `STRESS_WINDOW`-day window with the
+# largest realised variance in all of BTC's history; the stressed margin used on each date is
+# the worst historical margin of such a window seen **before** that date (no look-ahead), so
+# it jumps when March 2020 enters the history.
 
 # %%
 start, end, rate = find_stressed_period(history, STRESS_WINDOW, LEVEL)
@@ -203,14 +207,16 @@ regime_table = compare_paths(regime_paths)
 for name, p in regime_paths.items():
     cov = coverage_table(p, losses, "all").loc["all"]
     regime_table.loc[name, "breaches (long + short)"] = cov["breaches_long"] + cov["breaches_short"]
+jump = test_raw / test_raw.shift(1) - 1
+print(f"largest 1-day rise of the continuous margin: {jump.max():+.0%} on {jump.idxmax():%Y-%m-%d}")
 regime_table
 
 # %% [markdown]
 # By these metrics the step margin is far less procyclical: its largest jump is bounded by the
 # ratio of the top to the bottom regime rate, whatever happens to volatility, and it charges
 # each regime the margin of the regime's *upper* volatility, so it is also more expensive on
-# average. The continuous margins follow volatility day by day, with a jump of several
-# hundred percent the day after 12 March 2020. What the step margin gives up is reaction
+# average. The continuous margins follow volatility day by day, with the largest 1-day jump
+# printed above. What the step margin gives up is reaction
 # beyond the top regime: its protection in a crash is only as good as the top rate fixed in
 # advance.
 #
@@ -220,7 +226,7 @@ regime_table
 # history against the margin in force at their start; hypothetical ones apply price gaps,
 # volatility spikes and, for a BTC position collateralised with ETH, a correlation breakdown
 # in which both fall together by their stressed amounts. The margin is the published rate
-# (25% buffer, rounding, MM = 60% of IM).
+# (the settings printed in section 1).
 
 # %%
 pub.stress[["scenario", "kind", "side", "loss", "im", "mm", "shortfall_im", "shortfall_mm"]]
@@ -243,15 +249,20 @@ corr_break = hypothetical_stress(
 )
 corr_break
 
+# %%
+crash_move = float(np.expm1(history.loc["2020-03-12"]))
+im_crash = float(pub.margin_path["im"].loc["2020-03-12"])
+print(f"{ASSET} on 2020-03-12: {crash_move:+.1%}; initial margin in force that day {im_crash:.2%}")
+
 # %% [markdown]
-# March 2020 is the scenario every margin model fails: BTC lost 39% of its value on 12 March, far
-# beyond any 1-day 99% margin estimated on the preceding calm year. A member who posted the
-# initial margin lost more than all of it; the rest falls on the default waterfall: the
+# March 2020 is the scenario every margin model fails: BTC's fall on 12 March (printed above)
+# was far beyond any 1-day 99% margin estimated on the preceding calm year. A member who
+# posted the initial margin lost more than all of it; the rest falls on the default waterfall: the
 # liquidation penalty, the insurance fund, and finally auto-deleveraging or mutualised losses.
 #
 # ## 7. How large an insurance fund?
 #
-# We simulate 500 years of liquidations by resampling 10-day blocks of BTC's daily bars. An
+# We simulate `N_SIMS` years of liquidations by resampling 10-day blocks of BTC's daily bars. An
 # account whose equity falls to the maintenance margin is liquidated; while the engine works
 # the price keeps moving against it (the day's adverse excursion scaled by the square root of
 # the liquidation time, never beyond the day's extreme); slippage beyond the maintenance margin

@@ -107,9 +107,18 @@ ax.set(ylabel="BTC/ETH correlation", xlabel="date", title="Correlation forecasts
 plt.show()
 corr.loc[crash - pd.Timedelta(days=3) : crash + pd.Timedelta(days=3)].round(3)
 
+# %%
+calm = corr.loc["2019-01":before]
+week = corr.loc[crash : crash + pd.Timedelta(days=6)]
+for col in corr.columns:
+    print(
+        f"{col}: {calm[col].min():.2f} to {calm[col].max():.2f} from 2019 to the crash, "
+        f"up to {week[col].max():.2f} in the crash week"
+    )
+
 # %% [markdown]
-# The correlation was already high (about 0.8-0.9) and went to about 0.98 in the crash week:
-# the two coins traded as one asset.
+# The correlation was already high before the crash and rose further in the crash week
+# (printed above): the two coins traded as one asset.
 
 # %% [markdown]
 # ## 3. Offsets over time: long/long and long BTC / short ETH
@@ -153,11 +162,11 @@ summary.round(3)
 
 # %% [markdown]
 # **What it means.** For the long/long book the offset was small before the crash (a few
-# percent of the sum) and vanished when correlation went to 0.98: margining the portfolio saved
-# nothing exactly when margin mattered. The long/short book is a hedge; its offset *grows* with
-# correlation, and its risk is the opposite move, a *fall* in correlation (decoupling). Which
-# direction of correlation is a stress depends on the signs of the positions: the closed form
-# below shows both.
+# percent of the sum, table above) and shrank further as correlation rose: margining the
+# portfolio saved nothing exactly when margin mattered. The long/short book is a hedge; its
+# offset *grows* with correlation, and its risk is the opposite move, a *fall* in correlation
+# (decoupling). Which direction of correlation is a stress depends on the signs of the
+# positions: the closed form below shows both.
 
 # %%
 vol_now = returns.loc[:before].std().to_numpy()  # pre-crash daily vols: they set the curves' shape
@@ -166,7 +175,8 @@ fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, pos in books.items():
     curve = offset_vs_correlation(vol_now, list(pos.values()), rhos, level, "es")
     ax.plot(rhos, curve["offset_ratio"], label=name)
-ax.axvspan(corr.loc["2019":, "EWMA 0.94"].min(), corr.loc["2019":, "EWMA 0.94"].max(), alpha=0.15)
+ewma_col = f"EWMA {lam}"  # the column follows the `lam` parameter
+ax.axvspan(corr.loc["2019":, ewma_col].min(), corr.loc["2019":, ewma_col].max(), alpha=0.15)
 ax.set(
     xlabel="BTC/ETH correlation",
     ylabel="offset / sum of single margins",
@@ -181,7 +191,8 @@ plt.show()
 # `portfolio_fhs` filters each asset with GARCH(1,1), draws **whole rows** of the joint
 # standardised residuals (so joint crashes stay joint), re-correlates them with the DCC forecast,
 # rescales by each forecast volatility and walks `horizon` daily steps with GARCH and DCC
-# updating. Every stand-alone margin comes from the same paths. Data up to 11 March 2020 only.
+# updating. Every stand-alone margin comes from the same paths. Data up to the day before
+# `crash_day` only.
 
 # %%
 pre = returns.loc[:before]
@@ -195,12 +206,19 @@ for name, pos in books.items():
     realised = -portfolio_pnl(window, pos).sum()
     rows[name] = pd.concat([m.rename(lambda k: f"ES {k}"), capped[["margin"]]])
     rows[name]["realised loss"] = realised
-pd.DataFrame(rows).round(0)
+fhs_table = pd.DataFrame(rows)
+ll = fhs_table["long BTC / long ETH"]
+print(
+    f"long/long: {horizon}-day ES {ll['ES portfolio']:,.0f} against a realised loss of "
+    f"{ll['realised loss']:,.0f} from {crash:%Y-%m-%d} ({notional:,.0f} USD per leg); "
+    f"offset {1 - ll['ES portfolio'] / ll['ES sum_single']:.1%} of the sum"
+)
+fhs_table.round(0)
 
 # %% [markdown]
-# The 2-day 99% ES of the long/long book was about 0.41 million on 1 million per leg, close to the
-# 0.43 million lost over 12-13 March; its offset was tiny, so the 80% cap changes little. The
-# hedged long/short book lost little over those two days; for it the offset is most of the sum,
+# The ES of the long/long book (printed above) was of the order of the loss that followed over
+# the crash days; its offset was tiny, so the 80% cap changes little. The hedged long/short
+# book lost little over those days; for it the offset is most of the sum,
 # and the cap (Art. 27(4)) keeps a fifth of it as margin, a large add-on over the portfolio ES.
 # A correlation stress shows what the same model says if the correlation forecast is replaced by
 # 0.98 (long/long) or by 0.5 (long/short decoupling):
@@ -232,6 +250,10 @@ with warnings.catch_warnings():
     btc = load_returns("BTC")["BTC"].loc[:before]
 cal = calibrate_grid(btc, horizon=1, quantile=grid_quantile, lam=lam)
 cal_h = calibrate_grid(btc, horizon=horizon, quantile=grid_quantile, lam=lam)
+print(
+    f"{grid_quantile:.1%} quantile of the 1-day |move| up to {before:%Y-%m-%d}: "
+    f"{cal.price_range:.1%}"
+)
 pd.DataFrame({"1 day": cal.summary(), f"{horizon} days": cal_h.summary()})
 
 # %%
@@ -244,16 +266,16 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# BTC's 99.5% one-day move since 2013 was about 22%, wider than the 16% Deribit publishes for BTC
-# (Deribit support, "Portfolio Margin"); a venue liquidating within hours needs less than a
-# one-day move, a CCP with a 2-day margin period needs more.
+# BTC's one-day move at this quantile since 2013 (printed above) is wider than the 16% Deribit
+# publishes for BTC (Deribit support, "Portfolio Margin"); a venue liquidating within hours
+# needs less than a one-day move, a CCP with a 2-day margin period needs more.
 
 # %% [markdown]
 # ## 6. A short straddle and a covered call: grid, SPAN and VaR margins
 #
-# Books on 11 March 2020, options on the BTC future (Black-76, `r = 0`), 30 days to expiry.
-# Without implied vols we use the GARCH volatility forecast (annualised with 365 days) as the
-# options' volatility. Quantities in BTC.
+# Books on the day before `crash_day`, options on the BTC future (Black-76, `r = 0`),
+# `option_days` days to expiry. Without implied vols we use the GARCH volatility forecast
+# (annualised with 365 days) as the options' volatility. Quantities in BTC.
 
 # %%
 F = float(load_prices("BTC").loc[before, "BTC"])  # close of the 11 March bar
@@ -315,8 +337,8 @@ plt.show()
 # **What it means.** The short straddle's loss is largest at the edges of the grid with vol up,
 # so the grid margin is set by the range `R`; FHS, which draws 1-day moves from a GARCH model on
 # a quiet day, asks for less. The covered call's loss is dominated by the future on a fall, and
-# its short call cushions it by at most the premium received. On 12 March BTC fell about 39%
-# (log move -0.49), far beyond every grid: the loss of the straddle with vol unchanged was:
+# its short call cushions it by at most the premium received. On `crash_day` BTC fell far
+# beyond every grid (the move is printed below); the loss of each book, vol unchanged and up:
 
 # %%
 move = float(np.expm1(returns.loc[crash, "BTC"]))

@@ -216,7 +216,8 @@ for asset in run.assets_ok:
 # ## 6. Coverage of the margin by realised losses
 #
 # The decisive test of a margin is not the 1-day model but the margin itself: how often did
-# the realised loss over the margin period exceed the margin posted the day before? Breach rates
+# the realised loss over the margin period exceed the margin in force at its start (set from
+# data up to the day before)? Breach rates
 # by year and by volatility regime show whether coverage holds in calm and in stress.
 
 # %%

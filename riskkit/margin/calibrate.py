@@ -266,7 +266,8 @@ class AssetCalibration:
     margin_path : DataFrame
         Per forecast date: 1-day log-loss measures (``long_x1``, ``short_x1``), ``raw_im`` (model
         margin over the horizon), ``charged_im`` (after APC and caps), ``im``, ``mm`` (published:
-        rounded, floored, capped), ``max_leverage``, ``volatility``, and the APC inputs used.
+        rounded, floored, capped), ``max_leverage``, ``volatility``, and the APC input used
+        (``apc_stressed`` or ``apc_floor``: the rate at ``horizon_days`` it compares with).
     backtest : DataFrame
         VaR backtest battery of the underlying 1-day model, per side.
     coverage : DataFrame
@@ -285,7 +286,8 @@ class AssetCalibration:
         The rolling forecasts for the ``long`` and ``short`` loss.
     settings : MarginSettings
     info : dict
-        Data dates, estimator, coverage horizon and other facts.
+        Data dates, estimator, coverage horizon, ``volatility_source`` (which volatility the
+        regimes and tiers used: the model's forecast or a stated fallback) and other facts.
     """
 
     asset: str
@@ -317,11 +319,14 @@ def _charged_path(
     settings: MarginSettings,
     apc_inputs: dict[str, pd.Series],
 ) -> pd.DataFrame:
-    """Raw two-sided rate over ``horizon`` -> APC -> daily-change cap (before rounding)."""
+    """Raw two-sided rate over ``horizon`` -> APC -> daily-change cap (before rounding).
+
+    ``apc_inputs`` holds the stressed margin or the floor **at the same horizon** (see
+    :func:`_apc_inputs`).
+    """
     rates = two_sided_rate(x_long, x_short, horizon)
     raw = rates["rate"] if settings.sides == "both" else rates[settings.sides]
     raw = raw.rename("raw")
-    scale = math.sqrt(horizon)
     if settings.apc == "none":
         charged = raw.copy()
     elif settings.apc == "buffer":
@@ -333,11 +338,9 @@ def _charged_path(
             settings.apc_rebuild_rate,
         )
     elif settings.apc == "stressed_weight":
-        # historical paths are 1-day log-loss numbers converted at horizon 1; rescale the log loss
-        stressed = _rescale(apc_inputs["stressed"], scale)
-        charged = _apc.apc_stressed_weight(raw, stressed, settings.apc_stress_weight)
+        charged = _apc.apc_stressed_weight(raw, apc_inputs["stressed"], settings.apc_stress_weight)
     else:
-        charged = _apc.apc_floor(raw, _rescale(apc_inputs["floor"], scale))
+        charged = _apc.apc_floor(raw, apc_inputs["floor"])
     if settings.max_daily_increase is not None or settings.max_daily_decrease is not None:
         charged = _apc.cap_daily_change(
             charged, settings.max_daily_increase, settings.max_daily_decrease
@@ -347,15 +350,35 @@ def _charged_path(
     )
 
 
-def _rescale(rate_1d: pd.Series, scale: float) -> pd.Series:
-    """Turn a 1-day two-sided loss-fraction rate into the rate at ``scale**2`` days.
+def _apc_inputs(
+    returns: pd.Series, settings: MarginSettings, horizon: float, index: pd.Index
+) -> dict[str, pd.Series]:
+    """Stressed margin or long-lookback floor at ``horizon`` on the forecast dates ``index``.
 
-    The two-sided rate is the larger of ``1 - exp(-x)`` and ``exp(y) - 1``; the historical paths
-    keep the larger side's rate, which is mapped back to a log loss, scaled and mapped again with
-    the long-side formula (the side that is conservative for ES, see riskkit.margin.rates).
+    Computed at the horizon itself rather than rescaled from a 1-day two-sided rate: the 1-day
+    rate keeps only the larger side, and mapping it back to a log loss with one side's formula
+    misstates the other side's rate at any horizon but one day (the long-side formula
+    understates a right-tail, short-side rate at multi-day horizons, by tens of percent on a
+    right-skewed history: see the regression test).
     """
-    x = -np.log1p(-rate_1d.clip(upper=1 - 1e-12))
-    return -np.expm1(-x * scale)
+    out: dict[str, pd.Series] = {}
+    m = settings.measure
+    if settings.apc == "stressed_weight":
+        out["stressed"] = _apc.stressed_margin_path(
+            returns, settings.apc_stress_window, settings.level, m, horizon
+        ).reindex(index)
+    elif settings.apc == "floor":
+        out["floor"] = _apc.long_lookback_margin(
+            returns,
+            settings.apc_floor_lookback,
+            settings.level,
+            m,
+            horizon,
+            min_obs=min(250, settings.apc_floor_lookback),
+        ).reindex(index)
+    # before enough history exists there is no stressed margin or floor yet: 0 leaves the raw
+    # margin unchanged (filling backwards would look ahead)
+    return {key: s.fillna(0.0) for key, s in out.items()}
 
 
 def _publish(charged: pd.Series, settings: MarginSettings) -> pd.Series:
@@ -385,8 +408,8 @@ def calibrate_asset(
     estimator : RiskEstimator, optional
         1-day VaR/ES model; default :func:`default_estimator` (GARCH(1,1)-t FHS).
     seed : int
-        Root seed: the long and short forecasts and the insurance simulation get independent
-        children of ``numpy.random.SeedSequence(seed)``.
+        Root seed: the long and short forecasts, the insurance simulation and the backtests'
+        bootstrap get independent children of ``numpy.random.SeedSequence(seed)``.
     executor : optional
         Passed to :func:`riskkit.backtest.rolling_forecast` (``"processes"``, a Dask client...).
     progress : bool, optional
@@ -435,7 +458,9 @@ def calibrate_asset(
     own_mm = settings.mm_level is not None or settings.mm_horizon_days is not None
     if mm_level not in levels:
         levels.append(mm_level)
-    children = np.random.SeedSequence(seed).spawn(3)
+    # four independent streams: long forecasts, short forecasts, insurance fund, backtest
+    # bootstrap (SeedSequence children do not depend on how many are spawned after them)
+    children = np.random.SeedSequence(seed).spawn(4)
     seeds = [int(c.generate_state(1)[0]) for c in children]
     kwargs = dict(
         levels=tuple(levels),
@@ -451,27 +476,9 @@ def calibrate_asset(
     col = f"{m}_{settings.level:g}"
     mm_col = f"{m}_{mm_level:g}"
 
-    apc_inputs: dict[str, pd.Series] = {}
-    if settings.apc == "stressed_weight":
-        apc_inputs["stressed"] = _apc.stressed_margin_path(
-            returns, settings.apc_stress_window, settings.level, m
-        ).reindex(fc_long.index)
-    elif settings.apc == "floor":
-        apc_inputs["floor"] = _apc.long_lookback_margin(
-            returns,
-            settings.apc_floor_lookback,
-            settings.level,
-            m,
-            1.0,
-            min_obs=min(250, settings.apc_floor_lookback),
-        ).reindex(fc_long.index)
-    for key, s in apc_inputs.items():
-        # before enough history exists there is no stressed margin or floor yet: 0 leaves the
-        # raw margin unchanged (filling backwards would look ahead)
-        apc_inputs[key] = s.fillna(0.0)
-
     x_long, x_short = fc_long[col], fc_short[col]
     h = settings.horizon_days
+    apc_inputs = _apc_inputs(returns, settings, h, fc_long.index)
     path = _charged_path(x_long, x_short, h, settings, apc_inputs)
     im = _publish(path["charged"], settings)
     apc_factor = path["charged"] / path["raw"]
@@ -504,7 +511,9 @@ def calibrate_asset(
     if H == h:
         im_cov, mm_cov = im, mm
     else:
-        p_h = _charged_path(x_long, x_short, H, settings, apc_inputs)
+        p_h = _charged_path(
+            x_long, x_short, H, settings, _apc_inputs(returns, settings, H, fc_long.index)
+        )
         im_cov = _publish(p_h["charged"], settings)
         mm_cov = np.minimum(
             round_rate(mm_charged * p_h["charged"] / path["charged"], settings.rounding_step),
@@ -512,8 +521,12 @@ def calibrate_asset(
         )
     losses = margin_period_loss(returns, H)
     vol = fc_long["volatility"]
+    vol_source = "model forecast"
     if vol.notna().sum() < 100:
+        # an estimator without a volatility forecast (e.g. plain historical simulation): regimes
+        # and the tiers' impact term use the 30-day standard deviation up to the day before
         vol = returns.rolling(30).std().shift(1).reindex(fc_long.index)
+        vol_source = "30-day standard deviation of returns (the estimator gives no volatility)"
     # np.unique: a constant-volatility fit (alpha = beta = 0) ties the quantiles; tied thresholds
     # mean fewer regimes, not an error
     regime_thr = tuple(float(x) for x in np.unique(np.nanquantile(vol, settings.regime_quantiles)))
@@ -539,7 +552,7 @@ def calibrate_asset(
 
     # VaR and ES backtest battery of the 1-day model on each side
     backtest = backtest_summary(
-        {"long": fc_long, "short": fc_short}, levels=(settings.level,), seed=seeds[2]
+        {"long": fc_long, "short": fc_short}, levels=(settings.level,), seed=seeds[3]
     )
     backtest.index = backtest.index.set_names(["side", "level"])
     # short names used by riskkit.pipeline's tables and report
@@ -549,7 +562,11 @@ def calibrate_asset(
     # parameters on the last date
     last = margin_path.index[-1]
     im_last, mm_last = float(im.iloc[-1]), float(mm.iloc[-1])
-    sigma = float(vol.dropna().iloc[-1]) if vol.notna().any() else float(returns.std())
+    if vol.notna().any():
+        sigma = float(vol.dropna().iloc[-1])
+    else:
+        sigma = float(returns.std())
+        vol_source = "standard deviation of all returns (no volatility path)"
     traded = (ohlcv["volume"].astype(float) * ohlcv["close"].astype(float)).dropna()
     adv = float(traded.iloc[-settings.adv_window :].mean())
     if not adv > 0:
@@ -598,7 +615,13 @@ def calibrate_asset(
     stress = pd.concat(
         [
             historical_stress(returns, im_cov, mm_cov, H),
-            hypothetical_stress(im_last, mm_last, float(max(x_long.iloc[-1], x_short.iloc[-1])), h),
+            hypothetical_stress(
+                im_last,
+                mm_last,
+                float(x_long.iloc[-1]),
+                h,
+                daily_measure_short=float(x_short.iloc[-1]),
+            ),
         ],
         ignore_index=True,
     )
@@ -640,6 +663,7 @@ def calibrate_asset(
         "regime_thresholds": regime_thr,
         "adv": adv,
         "sigma_daily": sigma,
+        "volatility_source": vol_source,
         "returns": returns,
         "estimator": repr(est),
     }

@@ -149,37 +149,49 @@ def _path_str(path: Any) -> str:
 
 
 def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
-    """Rules the schema cannot express; assumes the schema already passed."""
-    out = []
-    for asset, p in data.get("assets", {}).items():
-        where = f"$.assets.{asset}"
-        if p["mm_rate"] > p["im_rate"] + 1e-12:
-            out.append(f"{where}.mm_rate: {p['mm_rate']} exceeds im_rate {p['im_rate']}")
-        tiers = p["tiers"]
-        if tiers[0]["notional_floor"] != 0:
-            out.append(f"{where}.tiers[0].notional_floor: must be 0")
-        for i, t in enumerate(tiers):
-            if t["notional_cap"] <= t["notional_floor"]:
-                out.append(f"{where}.tiers[{i}]: notional_cap must exceed notional_floor")
-            if t["mm_rate"] > t["im_rate"] + 1e-12:
-                out.append(f"{where}.tiers[{i}].mm_rate: exceeds im_rate")
-            if i == 0:
-                continue
-            prev = tiers[i - 1]
-            if t["notional_floor"] != prev["notional_cap"]:
-                out.append(
-                    f"{where}.tiers[{i}].notional_floor: {t['notional_floor']} != previous "
-                    f"cap {prev['notional_cap']} (tiers must be contiguous, not overlapping)"
-                )
-            # maintenance margin continuous at the boundary
-            b = t["notional_floor"]
-            left = b * prev["mm_rate"] - prev["maintenance_amount"]
-            right = b * t["mm_rate"] - t["maintenance_amount"]
-            if abs(left - right) > 1e-6 * max(1.0, abs(left)):
-                out.append(
-                    f"{where}.tiers[{i}].maintenance_amount: maintenance margin jumps from "
-                    f"{left:.6g} to {right:.6g} at notional {b:g}"
-                )
+    """Rules the schema cannot express, for every asset whose structure allows checking them."""
+    out: list[str] = []
+    assets = data.get("assets", {})
+    if not isinstance(assets, Mapping):
+        return out
+    for asset, p in assets.items():
+        try:
+            out.extend(_asset_semantic_problems(f"$.assets.{asset}", p))
+        except (KeyError, TypeError, IndexError):
+            # a missing or mistyped field: the schema errors already name it
+            continue
+    return out
+
+
+def _asset_semantic_problems(where: str, p: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    if p["mm_rate"] > p["im_rate"] + 1e-12:
+        out.append(f"{where}.mm_rate: {p['mm_rate']} exceeds im_rate {p['im_rate']}")
+    tiers = p["tiers"]
+    if tiers[0]["notional_floor"] != 0:
+        out.append(f"{where}.tiers[0].notional_floor: must be 0")
+    for i, t in enumerate(tiers):
+        if t["notional_cap"] <= t["notional_floor"]:
+            out.append(f"{where}.tiers[{i}]: notional_cap must exceed notional_floor")
+        if t["mm_rate"] > t["im_rate"] + 1e-12:
+            out.append(f"{where}.tiers[{i}].mm_rate: exceeds im_rate")
+        if i == 0:
+            continue
+        prev = tiers[i - 1]
+        if t["notional_floor"] != prev["notional_cap"]:
+            out.append(
+                f"{where}.tiers[{i}].notional_floor: {t['notional_floor']} != previous "
+                f"cap {prev['notional_cap']} (tiers must be contiguous, not overlapping)"
+            )
+        # maintenance margin continuous at the boundary
+        b = t["notional_floor"]
+        left = b * prev["mm_rate"] - prev["maintenance_amount"]
+        right = b * t["mm_rate"] - t["maintenance_amount"]
+        if abs(left - right) > 1e-6 * max(1.0, abs(left)):
+            out.append(
+                f"{where}.tiers[{i}].maintenance_amount: maintenance margin jumps from "
+                f"{left:.6g} to {right:.6g} at notional {b:g}"
+            )
     return out
 
 
@@ -196,8 +208,9 @@ def validate_parameter_set(data: Any, source: str | None = None) -> None:
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = [f"{_path_str(e.absolute_path)}: {e.message}" for e in errors]
-    if not problems and isinstance(data, Mapping):
-        problems = _semantic_problems(data)
+    if isinstance(data, Mapping):
+        # cross-field rules too, so that one pass lists every violation
+        problems += _semantic_problems(data)
     if problems:
         head = f"{source}: " if source else ""
         listing = "\n  ".join(problems)

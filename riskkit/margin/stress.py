@@ -151,6 +151,7 @@ def hypothetical_stress(
     price_gaps: Sequence[float] = (-0.10, -0.20, -0.30, 0.20, 0.40),
     vol_multipliers: Sequence[float] = (2.0, 3.0),
     collateral: Mapping[str, float] | None = None,
+    daily_measure_short: float | None = None,
 ) -> pd.DataFrame:
     """Margin shortfall under hypothetical shocks.
 
@@ -159,7 +160,8 @@ def hypothetical_stress(
     im_rate, mm_rate : float
         Current initial and maintenance rates.
     daily_measure : float
-        Current 1-day VaR/ES of the log loss behind ``im_rate`` (before APC and rounding).
+        Current 1-day VaR/ES of the log loss behind ``im_rate`` (before APC and rounding); of a
+        long position (``-r``) when ``daily_measure_short`` is given.
     horizon_days : float
         Margin period of risk.
     price_gaps : sequence of float
@@ -174,6 +176,10 @@ def hypothetical_stress(
         loss). The position and its collateral fall together by their own stressed measures
         (correlation one): the loss is the position's loss plus ``c`` times the collateral loss
         beyond its haircut.
+    daily_measure_short : float, optional
+        1-day VaR/ES of the log loss of a short position (``+r``). When given, each volatility
+        spike is applied to both sides, each with its own conversion (``1 - exp(-x)`` for the
+        long, ``exp(x) - 1`` for the short); without it one long-side row per spike.
 
     Returns
     -------
@@ -207,7 +213,14 @@ def hypothetical_stress(
         _add(f"price gap {g:+.0%}", "price gap", side, abs(float(g)))
     for k in vol_multipliers:
         x = daily_measure * k * np.sqrt(h)
-        _add(f"volatility x{k:g}", "volatility spike", "long", float(-np.expm1(-x)))
+        if daily_measure_short is None:
+            _add(f"volatility x{k:g}", "volatility spike", "long", float(-np.expm1(-x)))
+            continue
+        # the short side's loss exp(y) - 1 is convex: mapping its log loss with the long-side
+        # formula would understate it
+        y = float(daily_measure_short) * k * np.sqrt(h)
+        _add(f"volatility x{k:g}, long", "volatility spike", "long", float(-np.expm1(-x)))
+        _add(f"volatility x{k:g}, short", "volatility spike", "short", float(np.expm1(y)))
     if collateral is not None:
         c = float(collateral["collateral_per_notional"])
         hc = float(collateral["haircut"])

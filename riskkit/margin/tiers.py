@@ -10,7 +10,9 @@ notional floor and cap, initial and maintenance margin rates, maximum leverage, 
 References
 ----------
 Almgren, R., Thum, C., Hauptmann, E. and Li, H. (2005), "Direct estimation of equity market
-impact", *Risk* 18(7): impact grows like the square root of the traded fraction of volume.
+impact", *Risk* 18(7): temporary impact grows like the traded fraction of volume to the power
+3/5 (they reject the pure square root on US equities); riskkit uses the square root, which is
+close and is the form the later, larger studies support.
 Tóth, B., Lempérière, Y., Deremble, C., de Lataillade, J., Kockelkoren, J. and Bouchaud, J.-P.
 (2011), "Anomalous price impact and the critical nature of liquidity in financial markets",
 *Physical Review X* 1, 021006: impact ``Y sigma sqrt(Q / V)`` with ``Y`` of order one.

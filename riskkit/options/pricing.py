@@ -106,6 +106,19 @@ def _check_inputs(
         ) from None
 
 
+def _model_carry(model: str, r: Any, q: Any) -> tuple[tuple[str, str], np.ndarray, np.ndarray]:
+    """Names of the inputs, rate ``r`` and cost of carry ``b`` of ``model``.
+
+    Black-76 is on a future (``b = 0``, ``q`` ignored); Black-Scholes on spot (``b = r - q``).
+    """
+    if model not in ("black76", "black_scholes"):
+        raise ConfigError(f"model must be 'black76' or 'black_scholes', got {model!r}")
+    rr = _values(r)
+    if model == "black76":
+        return ("F", "K"), rr, np.zeros_like(rr)
+    return ("S", "K"), rr, rr - _values(q)
+
+
 def _gbsm(
     S: np.ndarray,
     K: np.ndarray,
@@ -260,12 +273,8 @@ def greeks(
     point is ``vega / 100``; theta per crypto day is ``theta / 365``.
     """
     index = _index_of(underlying, K, T, sigma)
-    if model not in ("black76", "black_scholes"):
-        raise ConfigError(f"model must be 'black76' or 'black_scholes', got {model!r}")
-    names = ("F", "K") if model == "black76" else ("S", "K")
+    names, rr, b = _model_carry(model, r, q)
     u, k, t, v = _check_inputs(underlying, K, T, sigma, names=names)
-    rr = _values(r)
-    b = np.zeros_like(rr) if model == "black76" else rr - _values(q)
     out = _gbsm(u, k, t, v, rr, b, parse_kind(kind))
     if index is not None:
         return pd.DataFrame({key: np.asarray(val) for key, val in out.items()}, index=index)
@@ -311,16 +320,12 @@ def implied_volatility(
         position, price and bound; or if the bracket does not contain the solution.
     """
     index = _index_of(price, underlying, K, T)
-    if model not in ("black76", "black_scholes"):
-        raise ConfigError(f"model must be 'black76' or 'black_scholes', got {model!r}")
+    names, rr, b = _model_carry(model, r, q)
     lo, hi = bracket
     if not 0 <= lo < hi:
         raise ConfigError(f"bracket must satisfy 0 <= low < high, got {bracket}")
-    names = ("F", "K") if model == "black76" else ("S", "K")
     u, k, t, _ = _check_inputs(underlying, K, T, 0.0, names=names)
     p = _values(price)
-    rr = _values(r)
-    b = np.zeros_like(rr) if model == "black76" else rr - _values(q)
     is_call = parse_kind(kind)
     p, u, k, t, rr, b, is_call = np.broadcast_arrays(p, u, k, t, rr, b, is_call)
     shape = p.shape

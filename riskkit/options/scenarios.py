@@ -415,7 +415,7 @@ def span_margin(
     underlying: float,
     price_scan_range: float,
     vol_scan_range: float,
-    extreme_multiple: float = 3.0,
+    extreme_multiple: float = 2.0,
     extreme_cover: float = 0.35,
     mm_ratio: float = 1.0,
     r: float = 0.0,
@@ -453,10 +453,24 @@ def span_margin(
     Only the scan risk of one combined commodity is computed: no intra-commodity spread charge,
     inter-commodity credit, short option minimum or delivery charge.
 
+    **The extreme scenarios and an outright future.** The size of the extreme move is an
+    exchange parameter of the SPAN risk-parameter file. The default, twice the scan range with
+    35% of the loss covered, is the published scenario table of NSE Clearing's SPAN and agrees
+    with McMillan's CME S&P 500 futures risk array (extreme-move loss 0.70 x the scan range) and
+    with the statement in CME's and the FIA's SPAN descriptions that the futures price scan range
+    equals the maintenance requirement of an outright position: ``0.35 * 2 = 0.70 < 1``, so the
+    3/3 scenarios set an outright future's scan risk at exactly ``R F``. Some descriptions of
+    CME's table use three times the scan range (``extreme_multiple=3``), under which an outright
+    future's scan risk is ``0.35 * 3 * R F = 1.05 R F``.
+
     References
     ----------
     CME Group, "CME SPAN: Standard Portfolio Analysis of Risk" and "SPAN Methodology Overview"
-    (the 16 risk-array scenarios; extreme moves of 3 x the price scan range at 35% coverage).
+    (the 16 risk-array scenarios); CME Group Client Systems Wiki, "Risk Arrays - Standard" (the
+    price scan range equals the maintenance requirement). NSE Clearing, "SPAN" (risk scenarios
+    15 and 16: extreme move of double the price scan range, 35% of the loss covered).
+    McMillan, L. G., *Options as a Strategic Investment*, ch. on index options and futures (SPAN
+    risk array of an S&P 500 future: scan range 20 points, extreme move loss 14 points).
     """
     if not 0 < price_scan_range < 1:
         raise ConfigError(f"price_scan_range must be in (0, 1), got {price_scan_range}")

@@ -1,0 +1,414 @@
+"""VaR backtests: traffic light, binomial, Kupiec, TUFF, Christoffersen, duration tests.
+
+Vocabulary and test names follow MATLAB's ``varbacktest`` ('tl', 'bin', 'pof', 'tuff', 'cc',
+'cci', 'tbf', 'tbfi') plus the Christoffersen-Pelletier Weibull duration test. Every function
+takes a boolean/0-1 *failure* (exception, hit) sequence or counts, and a VaR confidence
+``level`` (0.99 means the expected failure rate is p = 0.01).
+
+All tests assume that failures on different days are independent trials under the null. With
+multi-day horizons the loss windows overlap and that fails; test the non-overlapping subsample
+(every h-th forecast) instead, see :func:`riskkit.backtest.rolling.rolling_forecast`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from riskkit._validation import check_level
+from riskkit.exceptions import ConfigError, DataError
+
+__all__ = [
+    "TestResult",
+    "failures",
+    "traffic_light",
+    "traffic_light_table",
+    "binomial_test",
+    "kupiec_pof",
+    "tuff_test",
+    "christoffersen_independence",
+    "christoffersen_cc",
+    "haas_tbf",
+    "duration_test",
+    "BASEL_PLUS_FACTORS",
+]
+
+#: Basel Committee (1996), Table 2: plus factor added to the multiplier of 3 for 250 daily
+#: observations of a 99% VaR, by number of exceptions (yellow zone 5-9; 10 or more: red, 1.00).
+BASEL_PLUS_FACTORS = {5: 0.40, 6: 0.50, 7: 0.65, 8: 0.75, 9: 0.85}
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of one backtest.
+
+    Attributes
+    ----------
+    test : str
+        Short name ('pof', 'cci', ...).
+    statistic : float
+        Test statistic (likelihood ratio, z-score, ...).
+    pvalue : float
+        p-value under the null of a correct model.
+    reject : bool
+        ``pvalue < 1 - test_level``.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+    dof : float
+        Degrees of freedom of the reference chi-squared distribution (NaN if none).
+    """
+
+    __test__ = False  # not a pytest class
+
+    test: str
+    statistic: float
+    pvalue: float
+    reject: bool
+    test_level: float
+    dof: float = float("nan")
+
+    @property
+    def result(self) -> str:
+        """'reject' or 'accept'."""
+        return "reject" if self.reject else "accept"
+
+    def to_dict(self) -> dict:
+        """Plain dict, with ``result``."""
+        return {**asdict(self), "result": self.result}
+
+
+def _result(test: str, stat: float, pvalue: float, test_level: float, dof: float = np.nan):
+    tl = check_level(test_level, "test_level")
+    pvalue = float(np.clip(pvalue, 0.0, 1.0))
+    return TestResult(test, float(stat), pvalue, bool(pvalue < 1.0 - tl), tl, float(dof))
+
+
+def failures(
+    losses: pd.Series | np.ndarray, var: pd.Series | np.ndarray, name: str = "losses"
+) -> np.ndarray:
+    """Failure indicator ``loss > VaR`` (a loss exactly equal to VaR is not a failure).
+
+    Rows where either input is NaN (e.g. an incomplete final horizon) are dropped.
+
+    Parameters
+    ----------
+    losses, var : array-like
+        Realised losses and VaR forecasts (both positive numbers), aligned.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    loss = np.asarray(losses, dtype=float)
+    v = np.asarray(var, dtype=float)
+    if loss.shape != v.shape or loss.ndim != 1:
+        raise DataError(f"{name} and VaR must be 1-d and aligned, got {loss.shape} and {v.shape}")
+    ok = np.isfinite(loss) & np.isfinite(v)
+    return loss[ok] > v[ok]
+
+
+def _as_hits(hits: Sequence[bool] | np.ndarray) -> np.ndarray:
+    arr = np.asarray(hits)
+    if arr.ndim != 1 or arr.size == 0:
+        raise DataError(f"failure sequence must be a non-empty 1-d array, got shape {arr.shape}")
+    if arr.dtype != bool:
+        if not np.isin(arr, (0, 1)).all():
+            raise DataError("failure sequence must hold only 0/1 or True/False")
+        arr = arr.astype(bool)
+    return arr
+
+
+def _counts(n_failures: int, n: int) -> tuple[int, int]:
+    x, n = int(n_failures), int(n)
+    if n < 1 or not 0 <= x <= n:
+        raise DataError(f"need 0 <= failures <= observations and observations >= 1, got {x}, {n}")
+    return x, n
+
+
+def traffic_light_table(n: int = 250, level: float = 0.99) -> pd.DataFrame:
+    """Traffic-light zones for every possible number of failures.
+
+    Parameters
+    ----------
+    n : int
+        Number of observations (250 in the Basel rules).
+    level : float
+        VaR confidence level (0.99 in the Basel rules).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``failures`` 0..n; columns ``cumulative_probability`` (P(X <= k), X ~ Bin(n, 1-level)),
+        ``zone`` ('green', 'yellow', 'red') and ``plus_factor``.
+
+    Notes
+    -----
+    Zones as in Basel Committee (1996), Table 2: green while the cumulative probability is below
+    95%, yellow from 95%, red from 99.99%. For n=250 and level=0.99 the plus factors are the
+    published ones. For other n or levels they follow the rationale stated there: the multiplier
+    of 3 is scaled by the ratio of the normal quantile at the target coverage to the one at the
+    coverage the failures imply, ``3 * (z(level) / z(1 - k/n) - 1)``, floored at 0 and capped at
+    1 (red zone: 1). This reproduces the published factors to within 0.05.
+
+    References
+    ----------
+    Basel Committee on Banking Supervision (1996), "Supervisory framework for the use of
+    'backtesting' in conjunction with the internal models approach to market risk capital
+    requirements", Table 2.
+    """
+    lv = check_level(level)
+    if int(n) != n or n < 1:
+        raise ConfigError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
+    k = np.arange(n + 1)
+    cdf = stats.binom.cdf(k, n, 1 - lv)
+    # compare on a 1e-12 grid so that a probability that is 99.99% in exact arithmetic counts as red
+    zone = np.where(cdf >= 0.9999 - 1e-12, "red", np.where(cdf >= 0.95 - 1e-12, "yellow", "green"))
+    plus = np.zeros(n + 1)
+    basel = n == 250 and abs(lv - 0.99) < 1e-12
+    for i in np.flatnonzero(zone == "yellow"):
+        if basel:
+            plus[i] = BASEL_PLUS_FACTORS[int(i)]
+        else:
+            implied = 1 - i / n
+            z_imp = stats.norm.ppf(implied) if implied > 0.5 else np.nan
+            plus[i] = np.clip(3 * (stats.norm.ppf(lv) / z_imp - 1), 0, 1) if z_imp > 0 else 1.0
+    plus[zone == "red"] = 1.0
+    return pd.DataFrame(
+        {"cumulative_probability": cdf, "zone": zone, "plus_factor": plus},
+        index=pd.Index(k, name="failures"),
+    )
+
+
+def traffic_light(n_failures: int, n: int, level: float = 0.99) -> dict:
+    """Basel traffic-light zone of ``n_failures`` failures in ``n`` observations.
+
+    Returns
+    -------
+    dict
+        ``zone``, ``cumulative_probability`` P(X <= n_failures), ``plus_factor``, and
+        ``multiplier`` (3 + plus factor).
+
+    See :func:`traffic_light_table` for the rule and its reference.
+    """
+    x, n = _counts(n_failures, n)
+    row = traffic_light_table(n, level).loc[x]
+    return {
+        "zone": str(row["zone"]),
+        "cumulative_probability": float(row["cumulative_probability"]),
+        "plus_factor": float(row["plus_factor"]),
+        "multiplier": 3.0 + float(row["plus_factor"]),
+    }
+
+
+def binomial_test(n_failures: int, n: int, level: float = 0.99, test_level: float = 0.95):
+    """Binomial test of the failure count (MATLAB 'bin'): normal approximation, two-sided.
+
+    ``z = (x - n p) / sqrt(n p (1 - p))`` with p = 1 - level.
+
+    References
+    ----------
+    Jorion, P. (2007), *Value at Risk*, 3rd ed., McGraw-Hill, section 6.2.
+    """
+    x, n = _counts(n_failures, n)
+    p = 1 - check_level(level)
+    z = (x - n * p) / np.sqrt(n * p * (1 - p))
+    return _result("bin", z, 2 * stats.norm.sf(abs(z)), test_level)
+
+
+def kupiec_pof(n_failures: int, n: int, level: float = 0.99, test_level: float = 0.95):
+    """Kupiec (1995) proportion-of-failures likelihood-ratio test (MATLAB 'pof').
+
+    ``LR = -2 log[(1-p)^(n-x) p^x] + 2 log[(1-x/n)^(n-x) (x/n)^x] ~ chi2(1)``.
+
+    References
+    ----------
+    Kupiec, P. (1995), "Techniques for verifying the accuracy of risk measurement models",
+    Journal of Derivatives 3(2), 73-84. Jorion (2007), *Value at Risk*, 3rd ed., eq. (6.3).
+    """
+    x, n = _counts(n_failures, n)
+    p = 1 - check_level(level)
+    phat = x / n
+    lr = -2 * (special.xlogy(n - x, 1 - p) + special.xlogy(x, p)) + 2 * (
+        special.xlogy(n - x, 1 - phat) + special.xlogy(x, phat)
+    )
+    lr = max(lr, 0.0)
+    return _result("pof", lr, stats.chi2.sf(lr, 1), test_level, 1)
+
+
+def tuff_test(hits: Sequence[bool] | np.ndarray, level: float = 0.99, test_level: float = 0.95):
+    """Kupiec (1995) time-until-first-failure test (MATLAB 'tuff').
+
+    With n the (1-based) day of the first failure,
+    ``LR = -2 log[p (1-p)^(n-1)] + 2 log[(1/n) (1 - 1/n)^(n-1)] ~ chi2(1)``. Without any failure
+    n is taken as ``len(hits) + 1`` (the first failure would come after the sample), which makes
+    the test reject when a long clean sample is improbable, i.e. VaR is too conservative.
+
+    References
+    ----------
+    Kupiec (1995), as for :func:`kupiec_pof`.
+    """
+    h = _as_hits(hits)
+    p = 1 - check_level(level)
+    n = int(np.argmax(h)) + 1 if h.any() else len(h) + 1
+    lr = -2 * (np.log(p) + special.xlogy(n - 1, 1 - p)) + 2 * (
+        -np.log(n) + special.xlogy(n - 1, 1 - 1 / n)
+    )
+    lr = max(lr, 0.0)
+    return _result("tuff", lr, stats.chi2.sf(lr, 1), test_level, 1)
+
+
+def _transitions(h: np.ndarray) -> tuple[int, int, int, int]:
+    prev, cur = h[:-1], h[1:]
+    n00 = int(np.sum(~prev & ~cur))
+    n01 = int(np.sum(~prev & cur))
+    n10 = int(np.sum(prev & ~cur))
+    n11 = int(np.sum(prev & cur))
+    return n00, n01, n10, n11
+
+
+def christoffersen_independence(hits: Sequence[bool] | np.ndarray, test_level: float = 0.95):
+    """Christoffersen (1998) Markov independence test (MATLAB 'cci').
+
+    With n_ij the number of days in state j after a day in state i (1 = failure),
+    ``pi01 = n01/(n00+n01)``, ``pi11 = n11/(n10+n11)``, ``pi = (n01+n11)/(n-1)``:
+    ``LR = -2 log[(1-pi)^(n00+n10) pi^(n01+n11)] + 2 log[(1-pi01)^n00 pi01^n01 (1-pi11)^n10 pi11^n11]``,
+    ~ chi2(1).
+
+    References
+    ----------
+    Christoffersen, P. (1998), "Evaluating interval forecasts", International Economic Review
+    39(4), 841-862.
+    """
+    h = _as_hits(hits)
+    if len(h) < 2:
+        raise DataError("the independence test needs at least 2 observations")
+    n00, n01, n10, n11 = _transitions(h)
+    pi01 = n01 / (n00 + n01) if n00 + n01 else 0.0
+    pi11 = n11 / (n10 + n11) if n10 + n11 else 0.0
+    pi = (n01 + n11) / (n00 + n01 + n10 + n11)
+    restricted = special.xlogy(n00 + n10, 1 - pi) + special.xlogy(n01 + n11, pi)
+    unrestricted = (
+        special.xlogy(n00, 1 - pi01)
+        + special.xlogy(n01, pi01)
+        + special.xlogy(n10, 1 - pi11)
+        + special.xlogy(n11, pi11)
+    )
+    lr = max(-2 * (restricted - unrestricted), 0.0)
+    return _result("cci", lr, stats.chi2.sf(lr, 1), test_level, 1)
+
+
+def christoffersen_cc(
+    hits: Sequence[bool] | np.ndarray, level: float = 0.99, test_level: float = 0.95
+):
+    """Christoffersen (1998) conditional coverage test (MATLAB 'cc'): ``LR_pof + LR_ind ~ chi2(2)``.
+
+    The POF part uses all observations, as in MATLAB ``varbacktest``.
+
+    References
+    ----------
+    Christoffersen (1998), as for :func:`christoffersen_independence`.
+    """
+    h = _as_hits(hits)
+    lr = kupiec_pof(int(h.sum()), len(h), level).statistic
+    lr += christoffersen_independence(h).statistic
+    return _result("cc", lr, stats.chi2.sf(lr, 2), test_level, 2)
+
+
+def haas_tbf(
+    hits: Sequence[bool] | np.ndarray, level: float = 0.99, test_level: float = 0.95
+) -> tuple[TestResult, TestResult]:
+    """Haas (2001) time-between-failures tests (MATLAB 'tbfi' and 'tbf').
+
+    For each of the x failures, with n_i the days since the previous failure (since the start for
+    the first), ``LR_i = -2 log[p (1-p)^(n_i-1)] + 2 log[(1/n_i)(1-1/n_i)^(n_i-1)]``.
+    TBFI: ``sum LR_i ~ chi2(x)``; TBF (mixed Kupiec test): ``TBFI + LR_pof ~ chi2(x+1)``.
+    With no failure TBFI is undefined (NaN, not rejected) and TBF reduces to POF.
+
+    Returns
+    -------
+    (TestResult, TestResult)
+        TBFI and TBF.
+
+    References
+    ----------
+    Haas, M. (2001), "New methods in backtesting", Financial Engineering Research Center, Bonn.
+    """
+    h = _as_hits(hits)
+    p = 1 - check_level(level)
+    pos = np.flatnonzero(h) + 1
+    pof = kupiec_pof(len(pos), len(h), level)
+    if len(pos) == 0:
+        nan = TestResult("tbfi", np.nan, np.nan, False, check_level(test_level, "test_level"), 0)
+        return nan, _result("tbf", pof.statistic, pof.pvalue, test_level, 1)
+    gaps = np.diff(np.concatenate([[0], pos])).astype(float)
+    lr_i = -2 * (np.log(p) + special.xlogy(gaps - 1, 1 - p)) + 2 * (
+        -np.log(gaps) + special.xlogy(gaps - 1, 1 - 1 / gaps)
+    )
+    tbfi = float(np.maximum(lr_i, 0).sum())
+    x = len(pos)
+    tbf = tbfi + pof.statistic
+    return (
+        _result("tbfi", tbfi, stats.chi2.sf(tbfi, x), test_level, x),
+        _result("tbf", tbf, stats.chi2.sf(tbf, x + 1), test_level, x + 1),
+    )
+
+
+def _weibull_loglik(b: float, d: np.ndarray, censored: np.ndarray) -> tuple[float, float]:
+    """Profile log-likelihood of a Weibull duration model in b, with a at its closed-form maximum."""
+    n_unc = int((~censored).sum())
+    sdb = np.sum(d**b)
+    ab = n_unc / sdb  # a**b at the maximum for fixed b
+    ll = n_unc * (np.log(ab) + np.log(b)) + (b - 1) * np.log(d[~censored]).sum() - ab * sdb
+    return float(ll), float(ab)
+
+
+def duration_test(hits: Sequence[bool] | np.ndarray, test_level: float = 0.95) -> TestResult:
+    """Christoffersen-Pelletier (2004) duration-based independence test (Weibull, continuous time).
+
+    Durations between failures are modelled as Weibull, hazard ``a^b b d^(b-1)``; a correct VaR
+    gives memoryless (exponential, b = 1) durations. The first duration is censored if the sample
+    does not start with a failure, the last if it does not end with one. LR of b = 1 against the
+    Weibull, ~ chi2(1). b < 1 (decreasing hazard) signals clustered failures.
+
+    Notes
+    -----
+    Uses the continuous-time likelihood of the paper (durations treated as continuous), maximised
+    over a in closed form and over b numerically. Needs at least 2 failures; with fewer the result
+    is NaN and not rejected.
+
+    References
+    ----------
+    Christoffersen, P. and Pelletier, D. (2004), "Backtesting Value-at-Risk: a duration-based
+    approach", Journal of Financial Econometrics 2(1), 84-108.
+    """
+    h = _as_hits(hits)
+    tl = check_level(test_level, "test_level")
+    pos = np.flatnonzero(h) + 1
+    if len(pos) < 2:
+        return TestResult("duration", np.nan, np.nan, False, tl, 1)
+    n = len(h)
+    d = list(np.diff(pos))
+    cens = [False] * len(d)
+    # first duration: days until the first failure; censored unless the sample starts with one
+    d.insert(0, pos[0])
+    cens.insert(0, not h[0])
+    if not h[-1]:
+        d.append(n - pos[-1])
+        cens.append(True)
+    dd = np.asarray(d, dtype=float)
+    cc = np.asarray(cens, dtype=bool)
+    ll0, _ = _weibull_loglik(1.0, dd, cc)
+    res = optimize.minimize_scalar(
+        lambda lb: -_weibull_loglik(np.exp(lb), dd, cc)[0],
+        bounds=(np.log(0.05), np.log(20.0)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    ll1 = max(-float(res.fun), ll0)
+    lr = 2 * (ll1 - ll0)
+    return _result("duration", lr, stats.chi2.sf(lr, 1), tl, 1)

@@ -1,0 +1,354 @@
+"""VaR/ES backtests and scores against published tables, hand-worked formulas and scipy/statsmodels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from riskkit.backtest import (
+    acerbi_szekely_test,
+    backtest_summary,
+    binomial_test,
+    christoffersen_cc,
+    christoffersen_independence,
+    diebold_mariano,
+    duration_test,
+    failures,
+    fz0_loss,
+    haas_tbf,
+    kupiec_pof,
+    mcneil_frey_test,
+    plot_backtest,
+    quantile_loss,
+    traffic_light,
+    traffic_light_table,
+    tuff_test,
+    unconditional_critical_values,
+    unconditional_es_test,
+    z1_statistic,
+    z2_statistic,
+)
+from riskkit.exceptions import ConfigError, DataError
+
+# Worked example: 250 days, 99% VaR, failures on days 10, 11, 100, 180 and 181 (1-based).
+N = 250
+FAIL_DAYS = (10, 11, 100, 180, 181)
+HITS = np.zeros(N, dtype=bool)
+HITS[np.array(FAIL_DAYS) - 1] = True
+
+# Basel Committee on Banking Supervision (1996), "Supervisory framework for the use of
+# 'backtesting' in conjunction with the internal models approach to market risk capital
+# requirements", Table 2: 250 observations, 99% VaR. exceptions: (zone, plus factor, cumulative
+# probability in %).
+BASEL_1996_TABLE_2 = {
+    0: ("green", 0.00, 8.11),
+    1: ("green", 0.00, 28.58),
+    2: ("green", 0.00, 54.32),
+    3: ("green", 0.00, 75.81),
+    4: ("green", 0.00, 89.22),
+    5: ("yellow", 0.40, 95.88),
+    6: ("yellow", 0.50, 98.63),
+    7: ("yellow", 0.65, 99.60),
+    8: ("yellow", 0.75, 99.89),
+    9: ("yellow", 0.85, 99.97),
+    10: ("red", 1.00, 99.99),
+}
+
+
+def test_traffic_light_reproduces_basel_1996_table_2() -> None:
+    table = traffic_light_table(250, 0.99)
+    for k, (zone, plus, cum_pct) in BASEL_1996_TABLE_2.items():
+        row = table.loc[k]
+        assert row["zone"] == zone, k
+        assert row["plus_factor"] == plus, k
+        # the table prints P(X <= k) in percent, rounded to 2 decimals
+        assert round(100 * row["cumulative_probability"], 2) == cum_pct, k
+    assert (table.loc[10:, "zone"] == "red").all() and (table.loc[10:, "plus_factor"] == 1).all()
+    assert traffic_light(7, 250) == {
+        "zone": "yellow",
+        "cumulative_probability": pytest.approx(0.995975, abs=1e-6),
+        "plus_factor": 0.65,
+        "multiplier": 3.65,
+    }
+
+
+def test_generalised_traffic_light_uses_binomial_thresholds() -> None:
+    # independent: scipy binomial cdf with the Basel 95% / 99.99% thresholds
+    n, level = 500, 0.975
+    table = traffic_light_table(n, level)
+    cdf = stats.binom.cdf(np.arange(n + 1), n, 0.025)
+    assert (table["zone"] == "green").sum() == int(np.sum(cdf < 0.95))
+    assert table["zone"].iloc[int(np.argmax(cdf >= 0.9999))] == "red"
+    yellow = table[table["zone"] == "yellow"]
+    assert yellow["plus_factor"].is_monotonic_increasing
+    # the normal-quantile rule behind the Basel plus factors reproduces them within 0.05
+    for k in range(5, 10):
+        z_rule = 3 * (stats.norm.ppf(0.99) / stats.norm.ppf(1 - k / 250) - 1)
+        assert abs(z_rule - BASEL_1996_TABLE_2[k][1]) < 0.05
+
+
+def test_kupiec_pof_worked_example() -> None:
+    # Kupiec (1995); Jorion, Value at Risk, 3rd ed., eq. (6.3), by hand:
+    x, p = 5, 0.01
+    by_hand = -2 * ((N - x) * math.log(1 - p) + x * math.log(p)) + 2 * (
+        (N - x) * math.log(1 - x / N) + x * math.log(x / N)
+    )
+    assert by_hand == pytest.approx(1.956810, abs=1e-6)  # evaluated on paper to 6 decimals
+    res = kupiec_pof(x, N, 0.99)
+    assert res.statistic == pytest.approx(by_hand, rel=1e-12)
+    # independent: binomial log-likelihood ratio (coefficients cancel) and scipy chi2(1)
+    indep = 2 * (stats.binom.logpmf(x, N, x / N) - stats.binom.logpmf(x, N, p))
+    assert res.statistic == pytest.approx(indep, rel=1e-10)
+    assert res.pvalue == pytest.approx(stats.chi2.sf(by_hand, 1), rel=1e-12)
+    assert res.result == "accept" and res.dof == 1
+    # zero failures: LR = -2 N log(1-p)
+    assert kupiec_pof(0, N, 0.99).statistic == pytest.approx(-2 * N * math.log(0.99))
+    assert kupiec_pof(12, N, 0.99).result == "reject"
+
+
+def test_binomial_and_tuff_worked_example() -> None:
+    # binomial z-score, Jorion (2007) sec. 6.2: (5 - 2.5) / sqrt(250 * 0.01 * 0.99)
+    res = binomial_test(5, N, 0.99)
+    assert res.statistic == pytest.approx(2.5 / math.sqrt(2.475), rel=1e-12)
+    assert res.pvalue == pytest.approx(2 * stats.norm.sf(2.5 / math.sqrt(2.475)))
+    # TUFF, Kupiec (1995): first failure on day 10
+    by_hand = -2 * math.log(0.01 * 0.99**9) + 2 * math.log(0.1 * 0.9**9)
+    assert tuff_test(HITS, 0.99).statistic == pytest.approx(by_hand, rel=1e-12)
+    # a failure on day 1 gives LR = -2 log p
+    first = np.zeros(50, dtype=bool)
+    first[0] = True
+    assert tuff_test(first, 0.99).statistic == pytest.approx(-2 * math.log(0.01))
+
+
+def test_christoffersen_worked_example_and_g_test() -> None:
+    # Christoffersen (1998): transitions of the worked example, counted by hand
+    n00, n01, n10, n11 = 241, 3, 3, 2
+    pi01, pi11, pi = 3 / 244, 2 / 5, 5 / 249
+    by_hand = -2 * ((n00 + n10) * math.log(1 - pi) + (n01 + n11) * math.log(pi)) + 2 * (
+        n00 * math.log(1 - pi01)
+        + n01 * math.log(pi01)
+        + n10 * math.log(1 - pi11)
+        + n11 * math.log(pi11)
+    )
+    res = christoffersen_independence(HITS)
+    assert res.statistic == pytest.approx(by_hand, rel=1e-12)
+    # independent: the LR independence statistic is the G-test of the 2x2 transition table
+    g, _, _, _ = stats.chi2_contingency(
+        [[n00, n01], [n10, n11]], correction=False, lambda_="log-likelihood"
+    )
+    assert res.statistic == pytest.approx(g, rel=1e-10)
+    assert res.reject  # two back-to-back pairs out of five failures is clustering
+    cc = christoffersen_cc(HITS, 0.99)
+    assert cc.statistic == pytest.approx(by_hand + kupiec_pof(5, N, 0.99).statistic)
+    assert cc.pvalue == pytest.approx(stats.chi2.sf(cc.statistic, 2)) and cc.dof == 2
+
+
+def test_haas_tbf_worked_example() -> None:
+    # Haas (2001): gaps between failures 10, 1, 89, 80, 1
+    def lr(n: int) -> float:
+        return -2 * math.log(0.01 * 0.99 ** (n - 1)) + 2 * math.log(
+            (1 / n) * (1 - 1 / n) ** (n - 1)
+        )
+
+    by_hand = sum(lr(n) for n in (10, 1, 89, 80, 1))
+    tbfi, tbf = haas_tbf(HITS, 0.99)
+    assert tbfi.statistic == pytest.approx(by_hand, rel=1e-12) and tbfi.dof == 5
+    assert tbf.statistic == pytest.approx(by_hand + kupiec_pof(5, N, 0.99).statistic)
+    assert tbf.pvalue == pytest.approx(stats.chi2.sf(tbf.statistic, 6))
+
+
+def test_duration_test_matches_scipy_censored_weibull_fit() -> None:
+    # independent: scipy maximum likelihood for censored Weibull / exponential durations
+    # durations 10 (censored: the sample does not start with a failure), 1, 89, 80, 1, 69 (censored)
+    d = np.array([10, 1, 89, 80, 1, 69], dtype=float)
+    censored = np.array([True, False, False, False, False, True])
+    data = stats.CensoredData(uncensored=d[~censored], right=d[censored])
+
+    def loglik(dist, *args) -> float:
+        return float(dist.logpdf(d[~censored], *args).sum() + dist.logsf(d[censored], *args).sum())
+
+    c, _, scale = stats.weibull_min.fit(data, floc=0)
+    _, scale0 = stats.expon.fit(data, floc=0)
+    expected = 2 * (loglik(stats.weibull_min, c, 0, scale) - loglik(stats.expon, 0, scale0))
+    res = duration_test(HITS)
+    assert res.statistic == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    assert res.pvalue == pytest.approx(stats.chi2.sf(res.statistic, 1), rel=1e-9)
+
+
+def test_var_tests_have_nominal_size_under_the_null() -> None:
+    # simulation with known truth: i.i.d. Bernoulli(1%) failures, 1,000 days, 1,000 samples
+    rng = np.random.default_rng(123)
+    reps, n = 1000, 1000
+    rejections = {"pof": 0, "cc": 0, "bin": 0}
+    for _ in range(reps):
+        h = rng.random(n) < 0.01
+        rejections["pof"] += kupiec_pof(int(h.sum()), n, 0.99).reject
+        rejections["bin"] += binomial_test(int(h.sum()), n, 0.99).reject
+        rejections["cc"] += christoffersen_cc(h, 0.99).reject
+    # nominal 5%; binomial discreteness moves the exact size by about +-1.5 points at n=1000
+    for name, count in rejections.items():
+        assert 0.025 <= count / reps <= 0.085, (name, count / reps)
+
+
+def test_duration_test_size_and_power() -> None:
+    rng = np.random.default_rng(7)
+    null = [duration_test(rng.random(1000) < 0.02).reject for _ in range(300)]
+    assert 0.01 <= np.mean(null) <= 0.12  # nominal 5%; small-sample size is known to be off
+    # clustered failures: a Markov chain with P(fail | fail) = 0.3
+    power = []
+    for _ in range(100):
+        h = np.zeros(1000, dtype=bool)
+        for t in range(1, 1000):
+            h[t] = rng.random() < (0.3 if h[t - 1] else 0.014)
+        power.append(duration_test(h).reject)
+    assert np.mean(power) > 0.5
+
+
+def test_failures_drop_nan_and_count_strict_exceedances() -> None:
+    hits = failures([0.1, 0.2, np.nan, 0.05], [0.1, 0.1, 0.1, np.nan])
+    np.testing.assert_array_equal(hits, [False, True])
+    with pytest.raises(DataError, match="aligned"):
+        failures([0.1, 0.2], [0.1])
+    with pytest.raises(ConfigError, match="did you mean 0.99"):
+        kupiec_pof(1, 100, 99)
+    with pytest.raises(DataError, match="failures"):
+        kupiec_pof(5, 3, 0.99)
+
+
+def test_z1_z2_worked_example() -> None:
+    # Acerbi and Szekely (2014), eqs. (5)-(6), by hand on 4 days at level 0.75
+    loss = np.array([1.0, 3.0, 0.5, 4.0])
+    var = np.array([2.0, 2.0, 2.0, 2.0])
+    es = np.array([2.5, 2.5, 3.0, 5.0])
+    assert z1_statistic(loss, var, es) == pytest.approx(1 - (3 / 2.5 + 4 / 5) / 2)
+    assert z2_statistic(loss, var, es, 0.75) == pytest.approx(1 - (3 / 2.5 + 4 / 5) / (4 * 0.25))
+
+
+def test_unconditional_critical_values_match_acerbi_szekely_2014() -> None:
+    # Acerbi & Szekely (2014): Z2 thresholds ~ -0.70 (5%) and ~ -1.8 (0.01%), T = 250, 97.5%
+    cv = unconditional_critical_values(250, 0.975, "normal")
+    assert cv[0.95] == pytest.approx(-0.70, abs=0.05)
+    assert cv[0.9999] == pytest.approx(-1.8, abs=0.2)
+    cv_t = unconditional_critical_values(250, 0.975, "t", dof=5)
+    assert cv_t[0.95] == pytest.approx(-0.70, abs=0.1)
+
+
+def _normal_forecasts(rng, n, level, vol_scale=1.0):
+    from scipy.stats import norm
+
+    sigma = 0.02 * np.exp(0.5 * np.sin(np.arange(n) / 40))
+    loss = sigma * rng.standard_normal(n)
+    q = norm.ppf(level)
+    es = norm.pdf(q) / (1 - level)
+    return loss, vol_scale * sigma * q, vol_scale * sigma * es, vol_scale * sigma
+
+
+def test_es_tests_accept_correct_and_reject_underestimated_es() -> None:
+    rng = np.random.default_rng(2024)
+    level = 0.975
+    loss, var, es, sig = _normal_forecasts(rng, 1000, level)
+    for stat in ("z1", "z2"):
+        ok = acerbi_szekely_test(loss, var, es, level, stat, "normal", scale=sig, n_sims=500)
+        assert not ok.reject, stat
+    assert not unconditional_es_test(loss, var, es, level).reject
+    assert not mcneil_frey_test(loss, var, es, sig).reject
+    # forecasts with 30% too little volatility: every test must reject
+    _, var_b, es_b, sig_b = _normal_forecasts(np.random.default_rng(0), 1000, level, 0.7)
+    for stat in ("z1", "z2"):
+        res = acerbi_szekely_test(loss, var_b, es_b, level, stat, "normal", scale=sig_b, n_sims=500)
+        assert res.reject, stat
+    assert unconditional_es_test(loss, var_b, es_b, level).reject
+    assert mcneil_frey_test(loss, var_b, es_b, sig_b).reject
+
+
+def test_es_tests_size_by_simulation() -> None:
+    # known truth: normal losses with correct forecasts; rejection rate near 5%
+    rng = np.random.default_rng(99)
+    rej = {"z2": 0, "uncond": 0, "mf": 0}
+    reps = 200
+    for _ in range(reps):
+        loss, var, es, sig = _normal_forecasts(rng, 500, 0.975)
+        rej["z2"] += acerbi_szekely_test(loss, var, es, 0.975, "z2", scale=sig, n_sims=300).reject
+        rej["uncond"] += unconditional_es_test(loss, var, es, 0.975).reject
+        rej["mf"] += mcneil_frey_test(loss, var, es, sig, n_boot=300).reject
+    for name, count in rej.items():
+        assert 0.01 <= count / reps <= 0.11, (name, count / reps)
+
+
+def test_quantile_and_fz0_loss_by_hand_and_consistency() -> None:
+    # Koenker-Bassett tick loss at 99% on two days, by hand
+    q = quantile_loss(np.array([0.05, 0.01]), np.array([0.03, 0.03]), 0.99)
+    np.testing.assert_allclose(q, [(0.99 - 1) * 0.02, 0.99 * (-0.02)])
+    # Patton, Ziegel & Chen (2019) eq. (6), y=-0.05, v=-0.03, e=-0.04, alpha=0.01
+    by_hand = -(1 * (-0.03 + 0.05)) / (0.01 * -0.04) + (-0.03 / -0.04) + math.log(0.04) - 1
+    assert fz0_loss([0.05], [0.03], [0.04], 0.99)[0] == pytest.approx(by_hand)
+    # strict consistency (simulation with known truth): the true normal (VaR, ES) scores best
+    rng = np.random.default_rng(5)
+    loss = rng.standard_normal(200_000)
+    z = stats.norm.ppf(0.975)
+    es = stats.norm.pdf(z) / 0.025
+    true = fz0_loss(loss, np.full(loss.size, z), np.full(loss.size, es), 0.975).mean()
+    for f in (0.85, 1.15):
+        wrong = fz0_loss(loss, np.full(loss.size, f * z), np.full(loss.size, f * es), 0.975)
+        assert wrong.mean() > true
+    with pytest.raises(DataError, match="positive ES"):
+        fz0_loss([0.1], [0.05], [-0.01], 0.99)
+
+
+def test_diebold_mariano_matches_hand_newey_west() -> None:
+    rng = np.random.default_rng(3)
+    e = rng.standard_normal(500)
+    d = 0.1 + e + 0.5 * np.concatenate([[0], e[:-1]])  # MA(1) loss differential
+    a, b = d + 1.0, np.ones_like(d)
+    res = diebold_mariano(a, b, max_lags=4)
+    # independent: Newey-West (1987) Bartlett long-run variance written out in numpy
+    u = d - d.mean()
+    lrv = u @ u / len(u)
+    for lag in range(1, 5):
+        lrv += 2 * (1 - lag / 5) * (u[lag:] @ u[:-lag]) / len(u)
+    t_hand = d.mean() / math.sqrt(lrv / len(u))
+    assert res.statistic == pytest.approx(t_hand, rel=1e-10)
+    assert res.pvalue == pytest.approx(2 * stats.norm.sf(abs(t_hand)), rel=1e-8)
+
+
+def _table(rng, n=750, level=0.99, scale=1.0, horizon=1):
+    idx = pd.date_range("2020-01-01", periods=n, freq="D", name="date")
+    loss, var, es, sig = _normal_forecasts(rng, n, level, scale)
+    df = pd.DataFrame(
+        {f"var_{level:g}": var, f"es_{level:g}": es, "volatility": sig, "loss": loss}, index=idx
+    )
+    df.attrs["horizon"] = horizon
+    return df
+
+
+def test_summary_table_and_plot() -> None:
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(8)
+    good, bad = _table(rng), _table(rng, scale=0.6)
+    out = backtest_summary({"good": good, "bad": bad}, es_dist="normal")
+    assert list(out.index) == [("good", 0.99), ("bad", 0.99)]
+    row = out.loc[("good", 0.99)]
+    hits = good["loss"] > good["var_0.99"]
+    assert row["failures"] == hits.sum() and row["observations"] == 750
+    assert row["expected"] == pytest.approx(7.5) and row["ratio"] == pytest.approx(hits.sum() / 7.5)
+    assert row["first_failure"] == np.argmax(hits.to_numpy()) + 1
+    for test in ("bin", "pof", "tuff", "cci", "cc", "tbfi", "tbf", "duration", "mcneil_frey", "z2"):
+        assert f"{test}_pvalue" in out.columns and out.loc[("bad", 0.99), test] in (
+            "accept",
+            "reject",
+        )
+    assert (
+        out.loc[("bad", 0.99), "pof"] == "reject"
+        and out.loc[("bad", 0.99), "traffic_light"] != "green"
+    )
+    # h-day horizon: only every h-th (non-overlapping) forecast is tested
+    five = _table(rng, horizon=5)
+    assert backtest_summary(five, es=False)["observations"].iloc[0] == 150
+    ax = plot_backtest(good, 0.99, title="test")
+    assert ax.get_ylabel().startswith("1-day") and len(ax.collections) == 1
+    plt.close("all")

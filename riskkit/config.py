@@ -157,12 +157,21 @@ class ModelSpec:
     dist: str = "t"
     mean: str = "zero"
     threshold: float = 0.9
+    on_integrated: str = "igarch"
 
     def garch_spec(self) -> Any:
         """The :class:`riskkit.volatility.GarchSpec` this model describes."""
         from riskkit.volatility import GarchSpec
 
-        return GarchSpec(vol=self.vol, p=self.p, o=self.o, q=self.q, dist=self.dist, mean=self.mean)
+        return GarchSpec(
+            vol=self.vol,
+            p=self.p,
+            o=self.o,
+            q=self.q,
+            dist=self.dist,
+            mean=self.mean,
+            on_integrated=self.on_integrated,
+        )
 
     def build(self) -> Any:
         """A fresh :mod:`riskkit.risk` estimator for this specification."""
@@ -548,6 +557,7 @@ _MODEL = {
     "dist": _Key("str", "t", choices=DISTRIBUTIONS),
     "mean": _Key("str", "zero", choices=MEANS),
     "threshold": _Key("float", 0.9, low=0.5, high=1, high_open=True),
+    "on_integrated": _Key("str", "igarch", choices=("igarch", "ewma")),
 }
 _BACKTEST = {
     "window": _Key("int", 500, low=30),

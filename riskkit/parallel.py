@@ -128,7 +128,7 @@ def executor_from_spec(spec: Any = None, max_workers: int | None = None) -> Iter
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
                 silence_logs=40,
             ) as cluster,
             Client(cluster) as client,

@@ -264,21 +264,22 @@ def test_non_convergence_warns_and_falls_back_to_ewma(gjr_returns) -> None:
 
 def test_integrated_series_triggers_fallback() -> None:
     """Known truth: log-volatility is a driftless random walk (no mean reversion), so the GARCH
-    fit is integrated (arch returns persistence ~1); riskkit must warn and fall back."""
+    fit is integrated (arch returns persistence ~1); with ``on_integrated="ewma"`` riskkit must
+    warn and fall back to EWMA."""
     rng = np.random.default_rng(3)
     n = 2000
     log_vol = np.cumsum(rng.normal(0, 0.08, n)) + math.log(0.02)
     r = pd.Series(np.exp(log_vol) * rng.standard_normal(n))
     with pytest.warns(ConvergenceWarning, match="persistence"):
-        res = GarchSpec("GARCH").fit(r)
+        res = GarchSpec("GARCH", on_integrated="ewma").fit(r)
     assert res.raw_params.persistence >= 0.9999
     assert res.fallback == "EWMA(lambda=0.94)"
     assert "persistence" in res.fallback_reason
     assert res.summary().attrs["fallback"] == res.fallback
 
 
-def test_integrated_series_kept_as_igarch_on_request() -> None:
-    """``on_integrated="igarch"`` keeps the converged boundary estimate: the parameters used are
+def test_integrated_series_kept_as_igarch_by_default() -> None:
+    """``on_integrated="igarch"`` (the default) keeps the converged boundary estimate: the parameters used are
     arch's, the fallback is recorded and warned, and the variance forecast is the IGARCH one,
     ``E[s2_{T+k}] = s2_{T+1} + (k - 1) omega`` when ``alpha + beta = 1`` (closed form: the
     GARCH(1,1) forecast recursion with unit persistence). Non-convergence still uses EWMA."""
@@ -286,7 +287,8 @@ def test_integrated_series_kept_as_igarch_on_request() -> None:
     n = 2000
     log_vol = np.cumsum(rng.normal(0, 0.08, n)) + math.log(0.02)
     r = pd.Series(np.exp(log_vol) * rng.standard_normal(n))
-    spec = GarchSpec("GARCH", on_integrated="igarch")
+    spec = GarchSpec("GARCH")
+    assert spec.on_integrated == "igarch"
     with pytest.warns(ConvergenceWarning, match="integrated GARCH"):
         res = spec.fit(r)
     assert res.fallback == "IGARCH(ML boundary estimate)"
@@ -297,9 +299,9 @@ def test_integrated_series_kept_as_igarch_on_request() -> None:
     fc = res.forecast(10).variance.to_numpy()
     k = np.arange(10)
     np.testing.assert_allclose(fc, fc[0] + k * p.omega, rtol=1e-3)
-    # the EWMA default on the same data forecasts a different (flat) variance path
+    # the EWMA option on the same data forecasts a different (flat) variance path
     with pytest.warns(ConvergenceWarning, match="EWMA"):
-        ewma = GarchSpec("GARCH").fit(r)
+        ewma = GarchSpec("GARCH", on_integrated="ewma").fit(r)
     assert ewma.fit_params != res.fit_params
     with pytest.warns(ConvergenceWarning, match="EWMA"):
         bad = spec.fit(r, maxiter=2)

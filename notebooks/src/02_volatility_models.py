@@ -238,15 +238,16 @@ comparison.fillna({"fallback": "-"})[
 # * Where a fit shows `persistence = 1` and a `fallback`, the maximum-likelihood estimate sits on
 #   the stationarity boundary ($\alpha + \gamma/2 + \beta = 1$, an integrated GARCH; `arch`
 #   does not allow more): the data cannot distinguish the model from one with no mean
-#   reversion. riskkit warns and, by default, uses its documented fallback, the RiskMetrics
-#   EWMA(0.94) with the innovation shape re-estimated. The fallback is integrated too (its
-#   long-run volatility is also infinite), so it does not cure non-stationarity; it replaces
-#   the estimated reaction speed ($\alpha$ often 0.1-0.3 for BTC) by RiskMetrics' 0.06.
-#   That costs likelihood: on 500-day BTC windows it is typically several log-likelihood
-#   points below the boundary estimate, and its next-days forecasts score slightly worse.
-#   `GarchSpec(..., on_integrated="igarch")` keeps the boundary estimate instead (recorded in
-#   `fallback` as well). Either way, such a fit is a signal to prefer a model that does find
-#   mean reversion (here EGARCH) or to impose it.
+#   reversion. riskkit warns and keeps that maximum-likelihood integrated GARCH (recorded in
+#   `fallback` as `IGARCH(ML boundary estimate)`). The alternative,
+#   `GarchSpec(..., on_integrated="ewma")`, replaces it by the RiskMetrics EWMA(0.94) with the
+#   innovation shape re-estimated; but EWMA is integrated too (its long-run volatility is also
+#   infinite), so it does not cure non-stationarity: it only replaces the estimated reaction
+#   speed ($\alpha$ often 0.1-0.3 for BTC) by RiskMetrics' 0.06. That costs likelihood: on
+#   500-day BTC windows it is typically several log-likelihood points below the boundary
+#   estimate, and its next-days forecasts score worse, which is why it is not the default.
+#   Either way, such a fit is a signal to prefer a model that does find mean reversion (here
+#   EGARCH) or to impose it.
 # * The summary of a fit lists the raw estimates with robust standard errors (Bollerslev &
 #   Wooldridge 1992):
 

@@ -294,5 +294,19 @@ def test_warnings_from_workers_reach_the_caller_with_the_date(
 ) -> None:
     r = returns.copy()
     r.iloc[250] = -0.2  # the forecast for position 251 refits on a window ending with it
-    with pytest.warns(ConvergenceWarning, match=f"first at forecast date {r.index[251].date()}"):
+    with pytest.warns(ConvergenceWarning, match=f"first at {r.index[251].date()}"):
         rolling_forecast(r, WarnsOnBigLoss(), window=100, executor=executor, progress=False)
+
+
+def test_a_warning_repeated_across_blocks_is_reported_once_with_its_count(
+    returns: pd.Series,
+) -> None:
+    r = returns.copy()
+    r.iloc[[150, 350]] = -0.2  # forecasts 151 and 351 warn, in different 125-date blocks
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fc = rolling_forecast(r, WarnsOnBigLoss(), window=100, block_dates=125, progress=False)
+    mine = [str(w.message) for w in caught if "suspicious window" in str(w.message)]
+    assert mine == [
+        f"suspicious window (on 2 of {len(fc)} forecast dates, first at {r.index[151].date()})"
+    ]

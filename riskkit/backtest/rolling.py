@@ -70,12 +70,14 @@ def _fmt(date: Any) -> str:
     return str(date)
 
 
-def _run_block(block: _Block) -> tuple[np.ndarray, np.ndarray, list[tuple[type, str]]]:
+def _run_block(
+    block: _Block,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[type, str, str, int]]]:
     """Forecast every date of one block (in a worker).
 
     Returns the VaR/ES array (n, 2 * n_levels), the volatility (n,) and the warnings raised, as
-    (category, message naming the first date) pairs, one per distinct warning: warnings raised in
-    another process would otherwise never reach the caller.
+    (category, message, first forecast date, number of dates) tuples, one per distinct warning:
+    warnings raised in another process would otherwise never reach the caller.
     """
     est = block.estimator
     n = len(block.positions)
@@ -83,7 +85,7 @@ def _run_block(block: _Block) -> tuple[np.ndarray, np.ndarray, list[tuple[type, 
     vol = np.empty(n)
     params: Any = None
     fitted = False
-    raised: dict[tuple[type, str], str] = {}
+    raised: dict[tuple[type, str], list] = {}
     for j in range(n):
         stop = block.positions[j] - block.offset  # exclusive: the forecast date itself is unseen
         begin = 0 if block.window is None else stop - block.window
@@ -107,15 +109,15 @@ def _run_block(block: _Block) -> tuple[np.ndarray, np.ndarray, list[tuple[type, 
             raise ModelError(
                 f"{est!r} failed for forecast date {_fmt(block.dates[j])}: {type(exc).__name__}: {exc}"
             ) from exc
-        for w in caught:
-            raised.setdefault((w.category, str(w.message)), _fmt(block.dates[j]))
+        for key in {(w.category, str(w.message)) for w in caught}:
+            raised.setdefault(key, [_fmt(block.dates[j]), 0])[1] += 1
         if res.shape != (len(block.levels), 2):
             raise ModelError(
                 f"{est!r}.forecast returned shape {res.shape} for forecast date "
                 f"{_fmt(block.dates[j])}, expected ({len(block.levels)}, 2)"
             )
         out[j] = res.reshape(-1)
-    notes = [(cat, f"{msg} (first at forecast date {date})") for (cat, msg), date in raised.items()]
+    notes = [(cat, msg, date, count) for (cat, msg), (date, count) in raised.items()]
     return out, vol, notes
 
 
@@ -312,9 +314,18 @@ def rolling_forecast(
         results = map_tasks(
             _run_block, blocks, executor, progress=progress, description="rolling blocks"
         )
+    # one warning per distinct message over the whole run (blocks are in date order, so the
+    # first block that saw it holds its first date), not one per block
+    seen: dict[tuple[type, str], list] = {}
     for res in results:
-        for category, message in res[2]:
-            warnings.warn(message, category, stacklevel=2)
+        for category, message, first, count in res[2]:
+            seen.setdefault((category, message), [first, 0])[1] += count
+    for (category, message), (first, count) in seen.items():
+        warnings.warn(
+            f"{message} (on {count} of {n_dates} forecast dates, first at {first})",
+            category,
+            stacklevel=2,
+        )
     values = np.vstack([res[0] for res in results])
     vol = np.concatenate([res[1] for res in results])
     loss = np.full(n_dates, np.nan)

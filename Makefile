@@ -46,7 +46,7 @@ notebooks: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -m notebook
 
 test: lint $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=900 --durations=15
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/rolling_backtest.py

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
 from riskkit.backtest import (
     acerbi_szekely_test,
@@ -352,3 +352,20 @@ def test_summary_table_and_plot() -> None:
     ax = plot_backtest(good, 0.99, title="test")
     assert ax.get_ylabel().startswith("1-day") and len(ax.collections) == 1
     plt.close("all")
+
+
+def test_distribution_es_is_the_riskkit_closed_form() -> None:
+    from riskkit.backtest.es_tests import distribution_es
+    from riskkit.risk import normal_var_es, student_t_var_es
+
+    for lv in (0.95, 0.975, 0.99):
+        assert distribution_es("normal", lv) == normal_var_es(lv)
+        assert distribution_es("t", lv, 5.0) == student_t_var_es(lv, 5.0, sigma=1.0)
+    # independent reference: unit-variance t_5 by numerical integration of its quantile function
+    s = math.sqrt(3.0 / 5.0)
+    es_num = integrate.quad(lambda u: stats.t.ppf(u, 5.0), 0.975, 1.0, limit=200)[0] / 0.025
+    v, e = distribution_es("t", 0.975, 5.0)
+    assert v == pytest.approx(stats.t.ppf(0.975, 5.0) * s, rel=1e-12)
+    assert e == pytest.approx(es_num * s, rel=1e-6)
+    with pytest.raises(ConfigError, match="dof > 2"):
+        distribution_es("t", 0.975, 2.0)

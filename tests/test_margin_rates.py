@@ -236,3 +236,18 @@ def test_round_rate_never_below_and_less_than_one_step_above(rate, step):
     assert out >= rate - 1e-9 * step
     assert out < rate + step + 1e-12
     assert abs(out / step - round(out / step)) < 1e-6
+
+
+def test_margin_empirical_helpers_are_the_riskkit_estimator() -> None:
+    # riskkit.margin has no estimator of its own: its helper is riskkit.risk.empirical_var_es
+    from riskkit.margin._common import empirical_measure, empirical_var_es
+    from riskkit.risk import empirical_var_es as risk_var_es
+
+    x = np.random.default_rng(11).standard_t(3, size=731) * 0.03
+    for lv in (0.95, 0.975, 0.99):
+        assert empirical_var_es(x, lv) == risk_var_es(x, lv)
+        assert empirical_measure(x, lv, "var") == risk_var_es(x, lv)[0]
+        assert empirical_measure(x, lv, "es") == risk_var_es(x, lv)[1]
+    # a NaN is bad input, not a loss to skip silently
+    with pytest.raises(DataError, match="NaN"):
+        empirical_var_es(np.array([0.01, np.nan, 0.02]), 0.9)

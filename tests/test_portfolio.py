@@ -268,12 +268,14 @@ def test_rolling_offset_historical_and_ewma(bivariate_normal) -> None:
     r = r.iloc[:800]
     pos = {"BTC": 1e6, "ETH": -5e5}
     ro = rolling_offset(r, pos, level=0.99, measure="var", method="historical", window=250)
-    # reference: numpy quantile of the 250 losses before the date (no look-ahead)
+    # reference: numpy's lower quantile (method="inverted_cdf", min{x : F(x) >= p}, the VaR
+    # definition of riskkit.risk) of the 250 losses before the date (no look-ahead)
     t = 400
     date = r.index[t]
     losses = -(1e6 * np.expm1(r["BTC"]) - 5e5 * np.expm1(r["ETH"])).iloc[t - 250 : t]
-    assert ro.loc[date, "portfolio"] == pytest.approx(np.quantile(losses, 0.99), rel=1e-12)
-    single = np.quantile(-1e6 * np.expm1(r["BTC"].iloc[t - 250 : t]), 0.99)
+    ref = np.quantile(losses, 0.99, method="inverted_cdf")
+    assert ro.loc[date, "portfolio"] == pytest.approx(ref, rel=1e-12)
+    single = np.quantile(-1e6 * np.expm1(r["BTC"].iloc[t - 250 : t]), 0.99, method="inverted_cdf")
     assert ro.loc[date, "single_BTC"] == pytest.approx(single, rel=1e-12)
     assert ro.loc[date, "margin"] >= ro.loc[date, "portfolio"]
     ew = rolling_offset(r, pos, method="ewma", measure="es")
@@ -299,3 +301,36 @@ def test_univariate_filter_matches_arch(model: str) -> None:
     np.testing.assert_allclose(f.sigma.to_numpy(), res.conditional_volatility / 100, rtol=1e-6)
     fc = res.forecast(horizon=1, reindex=False).variance.to_numpy()[-1, 0]
     assert f.next_sigma == pytest.approx(np.sqrt(fc) / 100, rel=1e-6)
+
+
+def test_var_es_is_the_riskkit_empirical_estimator() -> None:
+    # one definition of empirical VaR/ES in riskkit: riskkit.risk.empirical_var_es (lower
+    # quantile, exact tail average of Acerbi & Tasche 2002), column by column for 2-D input
+    from riskkit.portfolio import var_es
+    from riskkit.risk import empirical_var_es
+
+    x = np.random.default_rng(3).standard_t(4, size=(997, 3))
+    levels = [0.95, 0.99, 0.995]
+    got = var_es(x, levels)
+    assert got.shape == (3, 2, 3)
+    for j in range(3):
+        np.testing.assert_array_equal(got[:, :, j], empirical_var_es(x[:, j], levels))
+    np.testing.assert_array_equal(var_es(x[:, 0], levels), empirical_var_es(x[:, 0], levels))
+    # hand example (Acerbi & Tasche 2002, Prop. 3.2): losses 1..10 at 0.85, VaR = 9 (F = 0.9),
+    # ES = [(0.9 - 0.85) 9 + 0.1 * 10] / 0.15 = 1.45 / 0.15
+    v, e = var_es(np.arange(1.0, 11.0), [0.85])[0]
+    assert v == 9.0
+    assert e == pytest.approx(1.45 / 0.15, rel=1e-12)
+    with pytest.raises(DataError, match="NaN"):
+        var_es(np.array([1.0, np.nan]), [0.9])
+
+
+def test_offset_normal_multiplier_is_the_closed_form() -> None:
+    from riskkit.portfolio.offsets import _normal_k
+    from riskkit.risk import normal_var_es
+
+    for lv in (0.95, 0.99, 0.995):
+        assert (_normal_k(lv, "var"), _normal_k(lv, "es")) == normal_var_es(lv)
+    # independent reference: scipy's normal quantile and density, ES = phi(z) / (1 - p)
+    z = norm.ppf(0.99)
+    assert _normal_k(0.99, "es") == pytest.approx(norm.pdf(z) / 0.01, rel=1e-12)

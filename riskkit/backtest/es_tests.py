@@ -14,11 +14,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from riskkit._validation import check_level
 from riskkit.backtest.var_tests import TestResult, _result
 from riskkit.exceptions import ConfigError, DataError
+from riskkit.risk.closed_form import normal_var_es, student_t_var_es
 
 __all__ = [
     "z1_statistic",
@@ -73,20 +73,30 @@ def z2_statistic(losses, var, es, level: float) -> float:
 def distribution_es(dist: str, level: float, dof: float | None = None) -> tuple[float, float]:
     """VaR and ES of a loss ``-Z`` for a standardised (unit-variance) normal or Student-t Z.
 
-    For Student-t with nu > 2 degrees of freedom the standard t is scaled by sqrt((nu-2)/nu).
+    Thin wrapper over :func:`riskkit.risk.normal_var_es` and :func:`riskkit.risk.student_t_var_es`
+    (``sigma=1``: the standard t scaled by ``sqrt((dof-2)/dof)``), the one definition in riskkit.
+
+    Parameters
+    ----------
+    dist : {"normal", "t"}
+        Distribution of Z.
+    level : float
+        Confidence level in (0, 1).
+    dof : float, optional
+        Degrees of freedom of the t (> 2, for a unit variance).
+
+    Returns
+    -------
+    tuple of float
+        ``(var, es)``, positive for a level above 0.5.
     """
     lv = check_level(level)
-    p = 1 - lv
     if dist == "normal":
-        q = stats.norm.ppf(lv)
-        return float(q), float(stats.norm.pdf(q) / p)
+        return normal_var_es(lv)
     if dist == "t":
         if dof is None or not dof > 2:
             raise ConfigError(f"Student-t needs dof > 2 for unit variance, got {dof!r}")
-        q = stats.t.ppf(lv, dof)
-        es = stats.t.pdf(q, dof) / p * (dof + q**2) / (dof - 1)
-        scale = np.sqrt((dof - 2) / dof)
-        return float(q * scale), float(es * scale)
+        return student_t_var_es(lv, float(dof), sigma=1.0)
     raise ConfigError(f"dist must be 'normal' or 't', got {dist!r}")
 
 

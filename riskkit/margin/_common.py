@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit.exceptions import ConfigError, DataError
+from riskkit.risk import closed_form
 
 MEASURES = ("var", "es")
 
@@ -19,19 +20,15 @@ def check_measure(measure: str) -> str:
 
 
 def empirical_var_es(losses: np.ndarray, level: float) -> tuple[float, float]:
-    """Empirical VaR (lower quantile) and ES (exact tail average) of a sample of losses.
+    """Empirical VaR and ES of a sample of losses: :func:`riskkit.risk.empirical_var_es`.
 
-    The same definitions as :class:`riskkit.risk.HistoricalSimulation`
-    (:func:`riskkit.risk.weighted_var_es`, Acerbi and Tasche 2002), so a historical margin path
-    computed here equals the one from the rolling engine with that estimator.
+    Kept as the margin modules' entry point; the definitions (lower quantile, exact tail average,
+    Acerbi and Tasche 2002) live in :mod:`riskkit.risk.closed_form` only, so a historical margin
+    path computed here equals the one from the rolling engine with
+    :class:`riskkit.risk.HistoricalSimulation`. Empty or non-finite losses raise ``DataError``
+    (every caller validates its returns first, so this only fires on a programming error).
     """
-    from riskkit.risk import weighted_var_es
-
-    x = np.asarray(losses, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return float("nan"), float("nan")
-    var, es = weighted_var_es(x, None, (float(level),))[0]
+    var, es = closed_form.empirical_var_es(losses, float(level))
     return float(var), float(es)
 
 

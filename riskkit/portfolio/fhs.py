@@ -29,24 +29,42 @@ from riskkit._validation import check_horizon, check_levels
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.portfolio.dcc import DCC, DCCResult, dcc_correlations, fit_univariate
 from riskkit.portfolio.positions import check_notionals
+from riskkit.risk.closed_form import weighted_var_es
 
 __all__ = ["PortfolioRisk", "var_es", "portfolio_fhs"]
 
 
 def var_es(losses: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """Empirical VaR (``level`` quantile) and ES (mean of losses at or beyond VaR).
+    """Empirical VaR and ES of simulated losses, column by column.
 
-    ``losses`` may be 1-D (one sample) or 2-D (samples x series). Returns an array of shape
-    (len(levels), 2) or (len(levels), 2, n_series).
+    The estimator is :func:`riskkit.risk.weighted_var_es` with equal weights (lower quantile and
+    exact tail average, Acerbi and Tasche 2002), the one used everywhere in riskkit, so a
+    portfolio VaR/ES here equals :func:`riskkit.risk.empirical_var_es` of the same losses.
+
+    Parameters
+    ----------
+    losses : numpy.ndarray
+        1-D (one sample) or 2-D (samples x series) finite losses, positive = loss.
+    levels : sequence of float
+        Confidence levels in (0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(levels), 2)`` for 1-D input, ``(len(levels), 2, n_series)`` for 2-D; the
+        second axis is VaR, ES.
     """
+    lv = tuple(check_levels(levels))
     x = np.asarray(losses, dtype=float)
-    out = []
-    for p in levels:
-        v = np.quantile(x, p, axis=0)
-        tail = x >= v
-        es = np.where(tail.any(axis=0), (x * tail).sum(axis=0) / np.maximum(tail.sum(axis=0), 1), v)
-        out.append(np.stack([v, es]))
-    return np.asarray(out)
+    if x.ndim not in (1, 2) or x.shape[0] == 0:
+        raise DataError(f"losses must be a non-empty 1-D or 2-D array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise DataError(f"losses contains {int((~np.isfinite(x)).sum())} NaN/infinite values")
+    if x.ndim == 1:
+        return weighted_var_es(x, None, lv)
+    if x.shape[1] == 0:
+        return np.empty((len(lv), 2, 0))
+    return np.stack([weighted_var_es(col, None, lv) for col in x.T], axis=-1)
 
 
 @dataclass

@@ -19,13 +19,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.stats import norm
 
 from riskkit._validation import check_level
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.portfolio.correlation import ewma_covariance
 from riskkit.portfolio.fhs import var_es
 from riskkit.portfolio.positions import check_notionals
+from riskkit.risk.closed_form import normal_var_es
 
 __all__ = ["capped_margin", "rolling_offset", "offset_vs_correlation", "EMIR_MAX_REDUCTION"]
 
@@ -89,8 +89,9 @@ def capped_margin(
 
 
 def _normal_k(level: float, measure: str) -> float:
-    z = norm.ppf(level)
-    return float(z) if measure == "var" else float(norm.pdf(z) / (1 - level))
+    # VaR or ES of a unit normal loss: margins scale it by the position's volatility
+    var, es = normal_var_es(level)
+    return var if measure == "var" else es
 
 
 def rolling_offset(

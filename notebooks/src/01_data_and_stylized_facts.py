@@ -39,9 +39,9 @@ import pandas as pd
 import seaborn as sns
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.diagnostic import acorr_ljungbox
 
 from riskkit import datasets
+from riskkit.events import event_surprise, event_window
 from riskkit.exceptions import DataQualityWarning
 from riskkit.returns import (
     PERIODS_PER_YEAR_CRYPTO,
@@ -51,6 +51,7 @@ from riskkit.returns import (
     leverage_correlation,
     tail_frequencies,
 )
+from riskkit.volatility import ljung_box
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.precision", 4)
@@ -328,14 +329,15 @@ fig.tight_layout()
 # autocorrelation up to lag 10" is tested for the returns and for the squared returns.
 
 # %%
-lb = {}
-for name, r in samples.items():
-    x = r.to_numpy()
-    lb[name] = {
-        "LB(10) p-value, r": acorr_ljungbox(x, lags=[10])["lb_pvalue"].iloc[0],
-        "LB(10) p-value, r^2": acorr_ljungbox(x**2, lags=[10])["lb_pvalue"].iloc[0],
+pd.DataFrame(
+    {
+        name: {
+            "LB(10) p-value, r": ljung_box(r, lags=[10]).loc[10, "lb_pvalue"],
+            "LB(10) p-value, r^2": ljung_box(r, lags=[10], squared=True).loc[10, "lb_pvalue"],
+        }
+        for name, r in samples.items()
     }
-pd.DataFrame(lb).T
+).T
 
 # %% [markdown]
 # **What it means.** The squared returns are autocorrelated far beyond chance in every
@@ -394,33 +396,33 @@ pd.DataFrame(
 # the preceding 365 days.
 
 # %%
-prior = rets.loc[crash - pd.Timedelta(days=365) : crash - pd.Timedelta(days=1)]
-day = rets.loc[crash]
-z = day / prior.std()
-crash_table = pd.DataFrame(
-    {
-        "log return": day,
-        "simple return": np.expm1(day),
-        "prior 365-day std": prior.std(),
-        "sigmas": z,
-        "P(loss this large), normal": stats.norm.cdf(z),
-        "P(loss this large), Student-t fit": [
-            stats.t.cdf(day[a], *stats.t.fit(prior[a].to_numpy())) for a in rets.columns
-        ],
+crash_table = event_surprise(rets, crash, lookback=365)
+crash_table = crash_table.rename(
+    columns={
+        "prior std": "prior 365-day std",
+        "p normal": "P(loss this large), normal",
+        "p student-t": "P(loss this large), Student-t fit",
     }
 )
+eve = crash - pd.Timedelta(days=1)
+print(f"{ASSETS[0]} close: {bars.loc[eve, 'close']:,.0f} USD on {eve:%Y-%m-%d}, "
+      f"{bars.loc[crash, 'close']:,.0f} USD on {CRASH_DAY}")  # fmt: skip
+once_in = 1 / (PERIODS_PER_YEAR_CRYPTO * crash_table["P(loss this large), Student-t fit"])
+print("Student-t fit: a day like this once in", once_in.round(1).to_dict(), "years")
 crash_table
 
 # %% [markdown]
 # A 13-sigma day has probability of order $10^{-40}$ under the normal law: it "cannot"
 # happen in the lifetime of the universe. A Student-t fitted to the preceding year gives a
-# probability of about $2 \times 10^{-4}$ for BTC, a day like this once in some 10-15 years:
+# probability of about $2 \times 10^{-4}$ for BTC, a day like this once in some 10-15 years
+# (both printed above the table):
 # rare, but a risk a venue must survive. This is why margin models in crypto are built on
 # fat-tailed distributions, volatility that reacts to shocks, and stress scenarios of this
 # size.
 
 # %%
-window = slice(crash - pd.Timedelta(days=30), crash + pd.Timedelta(days=30))
+around = event_window(rets, crash, before=30)
+window = slice(around.index[0], around.index[-1])
 second = datasets.load_ohlcv(ASSETS[0], SECOND_EXCHANGE, start=window.start, end=window.stop)
 day_ = pd.Timedelta(days=1)
 fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
@@ -431,7 +433,7 @@ axes[0].plot(second.index + day_, second["close"], marker=".", ls="--", label=SE
 axes[0].set(ylabel=f"{ASSETS[0]} close (USD)", title=f"{ASSETS[0]} around {CRASH_DAY}")
 axes[0].legend()
 # a return is earned over its bar: draw it in the middle of the day it covers
-sub = rets.loc[window]
+sub = around
 width = pd.Timedelta(hours=9)
 mid = sub.index + day_ / 2
 axes[1].bar(mid - width / 2, sub[ASSETS[0]], width=width, label=ASSETS[0])

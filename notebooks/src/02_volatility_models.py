@@ -46,6 +46,7 @@ import seaborn as sns
 from IPython.display import display
 
 from riskkit import datasets
+from riskkit.events import event_window
 from riskkit.exceptions import ConvergenceWarning, DataQualityWarning, RiskkitWarning
 from riskkit.volatility import (
     GarchSpec,
@@ -150,9 +151,8 @@ ewma = pd.DataFrame(
     }
 )
 ewma[f"{ROLL_WINDOW}-day rolling"] = vols["close-to-close"]
-window = slice(crash - pd.Timedelta(days=45), crash + pd.Timedelta(days=90))
 fig, ax = plt.subplots(figsize=(11, 4))
-(100 * ewma.loc[window]).plot(ax=ax)
+(100 * event_window(ewma, crash, before=45, after=90)).plot(ax=ax)
 ax.axvline(crash, color="grey", ls=":", lw=1)
 ax.set(
     title=f"{asset} around {CRASH_DAY}: EWMA decays, the rolling window drops in one step",
@@ -339,7 +339,7 @@ for ax, a in zip(np.atleast_1d(axes), ASSETS, strict=True):
     for label in ["GARCH(1,1)-normal", "GJR(1,1,1)-t", "EGARCH(1,1,1)-t", "APARCH(1,1,1)-t"]:
         res = fits[a][label]
         nic = res.news_impact(shocks, sigma2_prev=s**2)
-        ax.plot(100 * shocks, 100 * np.sqrt(nic * PERIODS_PER_YEAR), label=label)
+        ax.plot(100 * shocks, 100 * annualize(np.sqrt(nic), PERIODS_PER_YEAR), label=label)
     ax.set(
         title=f"{a}: news impact (today's variance at the sample level)",
         xlabel="today's return shock (%)",
@@ -368,20 +368,10 @@ plt.show()
 # multi-day volatility departs from the square-root-of-time rule.
 
 # %%
-rows = []
-for a in ASSETS:
-    for label, res in fits[a].items():
-        rows.append(
-            {
-                "asset": a,
-                "model": label,
-                "persistence": res.persistence,
-                "half_life_days": res.half_life,
-                "long_run_vol_ann_%": 100 * res.unconditional_volatility(PERIODS_PER_YEAR),
-                "fallback": res.fallback,
-            }
-        )
-pd.DataFrame(rows).set_index(["asset", "model"])
+# the same fits as the comparison table of section 3, which already holds these columns
+comparison[["persistence", "half_life", "uncond_vol_ann", "fallback"]].assign(
+    uncond_vol_ann=100 * comparison["uncond_vol_ann"]
+).rename(columns={"half_life": "half_life_days", "uncond_vol_ann": "long_run_vol_ann_%"})
 
 # %% [markdown]
 # Now the term structure. We take the information available at the close of the crash day
@@ -413,7 +403,8 @@ for ax, a in zip(np.atleast_1d(axes), ASSETS, strict=True):
         else:
             fc = res.forecast(FORECAST_HORIZON)
             path, tag = fc.variance, " (EWMA fallback)" if res.fallback else ""
-        ax.plot(days, 100 * np.sqrt(path.to_numpy() * PERIODS_PER_YEAR), label=label + tag)
+        vol_ann = annualize(np.sqrt(path.to_numpy()), PERIODS_PER_YEAR)
+        ax.plot(days, 100 * vol_ann, label=label + tag)
     ax.set(
         title=f"{a}: volatility forecast made at the close of {CRASH_DAY}",
         xlabel="days ahead",

@@ -47,12 +47,12 @@ from riskkit.exceptions import ConvergenceWarning, DataQualityWarning
 from riskkit.margin import (
     MarginSettings,
     calibrate_asset,
+    compare_with_venues,
     default_estimator,
-    implied_horizon_hours,
-    loss_fraction,
     maintenance_amounts,
     maintenance_margin,
-    scale_to_horizon,
+    margin_horizon_curve,
+    two_sided_rate,
     wrong_way_haircut,
 )
 
@@ -116,9 +116,8 @@ params[
 def waterfall(c):
     p, s = c.parameters, c.settings
     x_l, x_s = p["daily_measure_long"], p["daily_measure_short"]
-    long_rate = loss_fraction(scale_to_horizon(x_l, s.horizon_days), "long")
-    short_rate = loss_fraction(scale_to_horizon(x_s, s.horizon_days), "short")
-    raw = max(long_rate, short_rate)
+    sides = two_sided_rate(x_l, x_s, s.horizon_days)
+    long_rate, short_rate, raw = sides["long"], sides["short"], sides["rate"]
     charged = c.margin_path["charged_im"].iloc[-1]
     steps = {
         "1-day ES of log loss, long (left tail)": x_l,
@@ -156,19 +155,8 @@ with warnings.catch_warnings():
     es_long = est.estimate(returns.iloc[-WINDOW:], levels, seed=SEED).table["es"]
     es_short = est.estimate(-returns.iloc[-WINDOW:], levels, seed=SEED).table["es"]
 hours = [1, 4, 8, 24, 48, 120]
-grid = pd.DataFrame(
-    {
-        h: [
-            max(
-                loss_fraction(scale_to_horizon(es_long[lv], h / 24), "long"),
-                loss_fraction(scale_to_horizon(es_short[lv], h / 24), "short"),
-            )
-            for lv in levels
-        ]
-        for h in hours
-    },
-    index=pd.Index(levels, name="confidence"),
-)
+grid = pd.DataFrame({h: two_sided_rate(es_long, es_short, h / 24)["rate"] for h in hours})
+grid.index = pd.Index(levels, name="confidence")
 grid.columns.name = "MPOR (hours)"
 fig, ax = plt.subplots(figsize=(8, 3.5))
 sns.heatmap(
@@ -350,50 +338,26 @@ pd.Series({a: c.parameters["liquidation_penalty"] for a, c in cal.items()}, name
 # magnitude, not of the same day.
 
 # %%
-venues = pd.DataFrame(
-    [
-        (
-            "Binance BTCUSDT perpetual, tier 1",
-            1 / 150,
-            0.004,
-            "Binance announcement, effective 2025-08-19 (150x, MMR 0.40%)",
-        ),
-        ("Bybit BTCUSDT, tier 1", 0.01, 0.005, "Bybit margin parameters page, undated (100x)"),
-        ("Hyperliquid BTC, < 150M USD", 1 / 40, 0.0125, "Hyperliquid docs 'margin tiers', 2025"),
-        ("dYdX v4 BTC-USD", 0.02, 0.012, "dydxprotocol/v4-chain genesis parameters, 2026-03"),
-        ("BitMEX XBTUSD, base", 0.01, 0.004, "BitMEX announcement, from 2020-05-05"),
-        (
-            "Deribit BTC futures, small position",
-            0.04,
-            0.02,
-            "Deribit knowledge base 'futures', as quoted publicly, undated",
-        ),
-        ("CME Bitcoin futures at launch", 0.47, 0.43, "press reports, 2017-12-13"),
-    ],
-    columns=["venue", "im_rate", "mm_rate", "as published by / on"],
-).set_index("venue")
 x_last = cal["BTC"].parameters["daily_measure_long"]
 x_median = cal["BTC"].margin_path["long_x1"].median()
-venues["MPOR implied, minutes (last ES)"] = [
-    60 * implied_horizon_hours(r, x_last) for r in venues.im_rate
-]
-venues["MPOR implied, minutes (median ES)"] = [
-    60 * implied_horizon_hours(r, x_median) for r in venues.im_rate
-]
+venues = compare_with_venues({"last ES": x_last, "median ES": x_median})
 calibrated = pd.DataFrame(
     {
         "im_rate": [cal["BTC"].parameters["im_rate"]],
         "mm_rate": [cal["BTC"].parameters["mm_rate"]],
-        "as published by / on": [
-            f"riskkit, 1-day 99% ES, data to {cal['BTC'].parameters['as_of']}"
-        ],
+        "source": ["riskkit, 1-day 99% ES (this notebook)"],
+        "as_of": [cal["BTC"].parameters["as_of"]],
     },
     index=pd.Index(["calibrated BTC (this notebook)"], name="venue"),
 )
-pd.concat([calibrated, venues])
+comparison = pd.concat([calibrated, venues.drop(columns=["max_leverage", "mm_im_ratio"])])
+for q in ("last ES", "median ES"):
+    comparison[f"MPOR implied, minutes ({q})"] = 60 * comparison.pop(f"mpor_hours ({q})")
+comparison
 
 # %%
-for venue, minutes in venues["MPOR implied, minutes (last ES)"].items():
+for venue, hours in venues["mpor_hours (last ES)"].items():
+    minutes = 60 * hours
     shown = f"{minutes:,.1f} minutes" if minutes < 120 else f"{minutes / 1440:,.1f} days"
     print(f"{venue}: IM covers the last 99% ES over {shown}")
 
@@ -413,7 +377,8 @@ for venue, minutes in venues["MPOR implied, minutes (last ES)"].items():
 fig, ax = plt.subplots(figsize=(8, 4))
 h = np.geomspace(1 / 60, 24 * 10, 200)
 for q, x in (("last", x_last), ("median", x_median)):
-    ax.plot(h, (1 - np.exp(-x * np.sqrt(h / 24))) * 100, label=f"BTC 99% ES model, {q} level")
+    curve = margin_horizon_curve(x, h)
+    ax.plot(curve.index, curve * 100, label=f"BTC 99% ES model, {q} level")
 # venues publishing the same rate share one line and one label
 for rate, names in venues.groupby("im_rate").groups.items():
     ax.axhline(rate * 100, lw=0.6, ls="--", color="0.4")

@@ -39,6 +39,7 @@ TRAIN_END = "2018-12-31"  # volatility regimes calibrated up to here, tested aft
 N_SIMS = 500  # insurance-fund simulated years
 LIQ_MINUTES = (1, 10, 60)  # liquidation times compared (minutes)
 SEED = 20200312
+CRASH_DAY = "2020-03-12"  # the day marked in the figures and checked in section 6
 
 # %%
 import warnings
@@ -59,14 +60,14 @@ from riskkit.margin import (
     calibrate_regimes,
     cap_daily_change,
     collateral_haircut,
-    compare_paths,
-    coverage_table,
+    evaluate_paths,
     find_stressed_period,
     hypothetical_stress,
     insurance_fund,
     long_lookback_margin,
     loss_fraction,
     margin_period_loss,
+    published_venue_rates,
     regime_margin,
     stressed_margin_path,
 )
@@ -135,8 +136,9 @@ fig, ax = plt.subplots(figsize=(11, 4.5))
 for name, p in paths.items():
     style = {"color": "black", "lw": 0.8, "zorder": 5} if name == "no APC" else {"lw": 1.0}
     ax.plot(p.index, p * 100, label=name, **style)
-ax.axvline(pd.Timestamp("2020-03-12"), color="0.3", ls=":", lw=1)
-ax.text(pd.Timestamp("2020-03-20"), ax.get_ylim()[1] * 0.92, "12 Mar 2020", fontsize=8)
+crash = pd.Timestamp(CRASH_DAY)
+ax.axvline(crash, color="0.3", ls=":", lw=1)
+ax.text(crash + pd.Timedelta(days=8), ax.get_ylim()[1] * 0.92, f"{crash:%d %b %Y}", fontsize=8)
 ax.set_xlabel("date")
 ax.set_ylabel("initial margin (% of notional)")
 ax.set_title(f"{ASSET} 1-day 99% ES margin, with and without anti-procyclicality tools")
@@ -152,11 +154,7 @@ plt.show()
 
 # %%
 losses = margin_period_loss(history, 1)
-table = compare_paths(paths)
-for name, p in paths.items():
-    cov = coverage_table(p, losses, "all").loc["all"]
-    table.loc[name, "breaches (long + short)"] = cov["breaches_long"] + cov["breaches_short"]
-    table.loc[name, "days"] = cov["n"]
+table = evaluate_paths(paths, losses)
 table
 
 # %% [markdown]
@@ -203,10 +201,7 @@ ax.set_ylabel("initial margin (% of notional)")
 ax.set_title("Out of sample (2019-2020): continuous margins and a regime-based step margin")
 ax.legend(fontsize=8)
 plt.show()
-regime_table = compare_paths(regime_paths)
-for name, p in regime_paths.items():
-    cov = coverage_table(p, losses, "all").loc["all"]
-    regime_table.loc[name, "breaches (long + short)"] = cov["breaches_long"] + cov["breaches_short"]
+regime_table = evaluate_paths(regime_paths, losses)
 jump = test_raw / test_raw.shift(1) - 1
 print(f"largest 1-day rise of the continuous margin: {jump.max():+.0%} on {jump.idxmax():%Y-%m-%d}")
 regime_table
@@ -250,9 +245,9 @@ corr_break = hypothetical_stress(
 corr_break
 
 # %%
-crash_move = float(np.expm1(history.loc["2020-03-12"]))
-im_crash = float(pub.margin_path["im"].loc["2020-03-12"])
-print(f"{ASSET} on 2020-03-12: {crash_move:+.1%}; initial margin in force that day {im_crash:.2%}")
+crash_move = float(np.expm1(history.loc[CRASH_DAY]))
+im_crash = float(pub.margin_path["im"].loc[CRASH_DAY])
+print(f"{ASSET} on {CRASH_DAY}: {crash_move:+.1%}; initial margin in force that day {im_crash:.2%}")
 
 # %% [markdown]
 # March 2020 is the scenario every margin model fails: BTC's fall on 12 March (printed above)
@@ -268,22 +263,29 @@ print(f"{ASSET} on 2020-03-12: {crash_move:+.1%}; initial margin in force that d
 # the liquidation time, never beyond the day's extreme); slippage beyond the maintenance margin
 # is the fund's loss and the penalty is its income. The fund must absorb the worst cumulative
 # loss of the year with 99% confidence. We compare the calibrated 1-day rates with venue-like
-# rates of the same MM/IM ratio (0.6, the ratio of Binance's BTCUSDT tier 1 as published on
-# 2025-08-19: 0.40% MM at 150x), for liquidation times from one minute to one hour. Open
+# rates of the same MM/IM ratio as Binance's BTCUSDT tier 1 (`published_venue_rates()`, printed
+# below with its source and date), for liquidation times from one minute to one hour. Open
 # interest is spread over leverage of 25%, 50%, 75% and 100% of the maximum.
 
 # %%
+binance = published_venue_rates().loc["Binance BTCUSDT perpetual, tier 1"]
+mm_im = binance["mm_im_ratio"]
+print(
+    f"Binance BTCUSDT tier 1 ({binance['source']}, {binance['as_of']}): "
+    f"MM {binance['mm_rate']:.2%} at {binance['max_leverage']:.0f}x, MM/IM = {mm_im:.2f}"
+)
+BINANCE = f"MM {binance['mm_rate']:.1%} (Binance tier 1)"
 mm_rates = {
     "calibrated (1-day ES)": pub.parameters["mm_rate"],
     "MM 5%": 0.05,
     "MM 2%": 0.02,
     "MM 1%": 0.01,
-    "MM 0.4% (Binance tier 1)": 0.004,
+    BINANCE: binance["mm_rate"],
 }
 penalty = pub.parameters["liquidation_penalty"]
 results, rows = {}, []
 for name, mm in mm_rates.items():
-    max_lev = np.floor(0.6 / mm)
+    max_lev = np.floor(mm_im / mm)  # IM = MM / (MM/IM), max leverage = 1 / IM
     lev = [max(1.0, f * max_lev) for f in (0.25, 0.5, 0.75, 1.0)]
     for minutes in LIQ_MINUTES:
         res = insurance_fund(
@@ -311,11 +313,11 @@ fund = pd.DataFrame(rows).pivot_table(
 fund.reindex(list(mm_rates), level="setting")
 
 # %%
-print(results["MM 0.4% (Binance tier 1)", LIQ_MINUTES[0]].statement)
+print(results[BINANCE, LIQ_MINUTES[0]].statement)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))
-for name in ("MM 2%", "MM 1%", "MM 0.4% (Binance tier 1)"):
+for name in ("MM 2%", "MM 1%", BINANCE):
     sns.kdeplot(results[name, LIQ_MINUTES[1]].annual_deficits * 100, ax=ax, label=name, cut=0)
 ax.set_xlabel("worst cumulative fund drawdown in a simulated year (% of open interest)")
 ax.set_ylabel("density")

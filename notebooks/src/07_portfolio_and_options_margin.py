@@ -42,6 +42,7 @@ import pandas as pd
 import seaborn as sns
 
 from riskkit.datasets import load_prices, load_returns
+from riskkit.events import event_window, pre_event
 from riskkit.options import (
     book_greeks,
     calibrate_grid,
@@ -63,6 +64,8 @@ from riskkit.portfolio import (
     rolling_correlation,
     rolling_offset,
 )
+from riskkit.returns import PERIODS_PER_YEAR_CRYPTO
+from riskkit.volatility import annualize
 
 sns.set_theme(style="whitegrid")
 crash = pd.Timestamp(crash_day)
@@ -78,7 +81,7 @@ before = crash - pd.Timedelta(days=1)  # the last day whose return a margin on `
 # %%
 returns = align_returns(load_returns(("BTC", "ETH")))
 print(returns.index[0].date(), "to", returns.index[-1].date(), len(returns), "days")
-returns.loc[crash - pd.Timedelta(days=2) : crash + pd.Timedelta(days=2)]
+event_window(returns, crash, before=2)
 
 # %% [markdown]
 # ## 2. Correlation: rolling, EWMA and DCC
@@ -105,11 +108,11 @@ corr.loc["2018-06":].plot(ax=ax, lw=1)
 ax.axvline(crash, color="k", ls=":", lw=1)
 ax.set(ylabel="BTC/ETH correlation", xlabel="date", title="Correlation forecasts")
 plt.show()
-corr.loc[crash - pd.Timedelta(days=3) : crash + pd.Timedelta(days=3)].round(3)
+event_window(corr, crash, before=3).round(3)
 
 # %%
-calm = corr.loc["2019-01":before]
-week = corr.loc[crash : crash + pd.Timedelta(days=6)]
+calm = pre_event(corr.loc["2019-01":], crash)
+week = event_window(corr, crash, before=0, after=6)
 for col in corr.columns:
     print(
         f"{col}: {calm[col].min():.2f} to {calm[col].max():.2f} from 2019 to the crash, "
@@ -169,7 +172,9 @@ summary.round(3)
 # positions: the closed form below shows both.
 
 # %%
-vol_now = returns.loc[:before].std().to_numpy()  # pre-crash daily vols: they set the curves' shape
+vol_now = (
+    pre_event(returns, crash).std().to_numpy()
+)  # pre-crash daily vols: they set the curves' shape
 rhos = np.linspace(-0.2, 1.0, 61)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, pos in books.items():
@@ -195,14 +200,14 @@ plt.show()
 # `crash_day` only.
 
 # %%
-pre = returns.loc[:before]
+pre = pre_event(returns, crash)
 dcc_pre = DCC(vol="garch").fit(pre)
 rows = {}
 for name, pos in books.items():
     fhs = portfolio_fhs(pre, pos, level, horizon, n_sims, seed=seed, correlation="dcc", dcc=dcc_pre)
     m = fhs.margin(level, "es")
     capped = capped_margin(m["sum_single"], m["portfolio"])
-    window = returns.loc[crash : crash + pd.Timedelta(days=horizon - 1)]
+    window = event_window(returns, crash, before=0, after=horizon - 1)
     realised = -portfolio_pnl(window, pos).sum()
     rows[name] = pd.concat([m.rename(lambda k: f"ES {k}"), capped[["margin"]]])
     rows[name]["realised loss"] = realised
@@ -247,7 +252,7 @@ pd.DataFrame(stress).round(0)
 # %%
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the bundled BTC history has gaps in 2014, reported in ch. 1
-    btc = load_returns("BTC")["BTC"].loc[:before]
+    btc = pre_event(load_returns("BTC")["BTC"], crash)
 cal = calibrate_grid(btc, horizon=1, quantile=grid_quantile, lam=lam)
 cal_h = calibrate_grid(btc, horizon=horizon, quantile=grid_quantile, lam=lam)
 print(
@@ -279,8 +284,8 @@ plt.show()
 
 # %%
 F = float(load_prices("BTC").loc[before, "BTC"])  # close of the 11 March bar
-sigma = dcc_pre.univariate["BTC"].next_sigma * np.sqrt(365)
-T = option_days / 365
+sigma = annualize(dcc_pre.univariate["BTC"].next_sigma, PERIODS_PER_YEAR_CRYPTO)
+T = option_days / 365  # option expiry in years of calendar days (Black-76 convention)
 straddle = make_book(
     [
         {"instrument": "call", "quantity": -1, "strike": 8000, "expiry": T, "vol": sigma},

@@ -28,6 +28,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
+from riskkit.backtest import plot_backtest
 from riskkit.margin import compare_paths
 from riskkit.pipeline import demo_config, load_run, run_calibration
 
@@ -152,25 +153,10 @@ display(battery.style.format(precision=3).set_caption("p-values of the backtest 
 # %%
 for asset in run.assets_ok:
     fc = run.tables[asset]["forecasts_long"]
-    col = f"var_{run.level:g}"
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.plot(fc.index, -fc["loss"], color="0.6", lw=0.6, label="realised 1-day log return")
-    ax.plot(fc.index, -fc[col], color="C0", lw=1.0, label=f"minus VaR {run.level:.1%}")
-    es_col = f"es_{run.level:g}"
-    ax.plot(fc.index, -fc[es_col], color="C1", lw=0.8, ls="--", label=f"minus ES {run.level:.1%}")
-    hit = fc["loss"] > fc[col]
-    ax.scatter(
-        fc.index[hit],
-        -fc.loc[hit, "loss"],
-        color="C3",
-        s=14,
-        zorder=3,
-        label=f"failures ({int(hit.sum())} of {len(fc)})",
+    ax = plot_backtest(
+        fc, run.level, title=f"{asset}: long position, out-of-sample VaR and ES forecasts"
     )
     ax.set_xlabel("forecast date (UTC)")
-    ax.set_ylabel("1-day log return (fraction)")
-    ax.set_title(f"{asset}: long position, out-of-sample VaR and ES forecasts")
-    ax.legend(loc="lower left", fontsize=8)
     plt.show()
 
 # %% [markdown]

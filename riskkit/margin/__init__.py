@@ -34,6 +34,7 @@ from riskkit.margin.coverage import (
     coverage_tests,
     margin_period_loss,
 )
+from riskkit.margin.evaluate import evaluate_paths
 from riskkit.margin.export import (
     SCHEMA_VERSION,
     build_parameter_set,
@@ -73,6 +74,11 @@ from riskkit.margin.tiers import (
     maintenance_margin,
     tier_table,
 )
+from riskkit.margin.venues import (
+    compare_with_venues,
+    margin_horizon_curve,
+    published_venue_rates,
+)
 
 __all__ = [
     "APC_OPTIONS",
@@ -95,9 +101,11 @@ __all__ = [
     "classify_regimes",
     "collateral_haircut",
     "compare_paths",
+    "compare_with_venues",
     "coverage_table",
     "coverage_tests",
     "default_estimator",
+    "evaluate_paths",
     "find_stressed_period",
     "historical_margin_path",
     "historical_stress",
@@ -111,9 +119,11 @@ __all__ = [
     "loss_fraction",
     "maintenance_amounts",
     "maintenance_margin",
+    "margin_horizon_curve",
     "margin_period_loss",
     "max_leverage",
     "procyclicality_metrics",
+    "published_venue_rates",
     "regime_margin",
     "round_rate",
     "scale_to_horizon",

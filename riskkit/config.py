@@ -1012,7 +1012,27 @@ def load_config(
 
 
 def apply_overrides(mapping: Any, overrides: Mapping[str, Any]) -> Any:
-    """Copy of ``mapping`` with dotted-path ``overrides`` applied (``"margin.level": 0.995``)."""
+    """Copy of ``mapping`` with dotted-path ``overrides`` applied (``"margin.level": 0.995``).
+
+    Parameters
+    ----------
+    mapping : Any
+        The raw configuration, as read from YAML and before validation. Anything that is not a
+        mapping is returned as it is, without the overrides (the validator reports it).
+    overrides : mapping of str to Any
+        Values keyed by dotted path (``{"backtest.window": 250, "assets": ["BTC"]}``), applied
+        in order. Missing intermediate sections are created; an intermediate value that is not
+        a dict is replaced by one: a bool ``b`` becomes ``{"enabled": b}`` (so ``report: true``
+        plus ``"report.html"`` keeps the switch), any other value is discarded.
+
+    Returns
+    -------
+    Any
+        A new dict (``mapping`` is not modified), or ``mapping`` itself if it is not a mapping.
+        The copy is a JSON round trip: values JSON cannot hold (dates, timestamps) become their
+        ``str()``, tuples become lists and non-string keys become strings. Override values are
+        inserted as given.
+    """
     if not isinstance(mapping, Mapping):
         return mapping
     out = json.loads(json.dumps(mapping, default=str))

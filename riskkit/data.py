@@ -557,6 +557,24 @@ def robust_sigma(log_returns: pd.Series, window: int) -> pd.Series:
     Returns are assumed centred at zero, which holds to within a small fraction of sigma for
     daily or intraday returns. A centred window follows the volatility regimes of crypto, whose
     daily volatility ranges from below 2% to above 10%.
+
+    Parameters
+    ----------
+    log_returns : pandas.Series
+        One-period log returns (fractions). NaN values are ignored by the median.
+    window : int
+        Length of the centred rolling window, in bars.
+
+    Returns
+    -------
+    pandas.Series
+        Robust sigma (same units as the returns), same index as ``log_returns``; NaN where the
+        window holds fewer than ``window // 3`` non-missing returns.
+
+    Notes
+    -----
+    The window is centred, so the value at t uses returns after t: a tool for checking data
+    (:func:`validate`), not for forecasting.
     """
     return 1.4826 * log_returns.abs().rolling(window, center=True, min_periods=window // 3).median()
 
@@ -806,10 +824,27 @@ def _log(step: str, changes: pd.DataFrame, name: str) -> None:
 def sort_by_time(prices: pd.DataFrame, name: str = "prices") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sort rows by timestamp (stable: duplicates keep their order).
 
+    Parameters
+    ----------
+    prices : DataFrame or Series
+        Price frame indexed by a DatetimeIndex, with a ``close`` column (``open``, ``high``,
+        ``low``, ``volume`` optional); a Series is taken as closes (a one-column ``close``
+        frame is returned).
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
     Returns
     -------
     (DataFrame, DataFrame)
-        The sorted frame and a change table listing the rows that moved.
+        The sorted frame and a change table listing the rows that moved (columns
+        :data:`CHANGE_COLUMNS`: ``step`` ``"sort_by_time"``, the row's ``date``, ``action``
+        ``"moved"``, ``detail`` ``"row <old position> -> <new position>"``).
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a DataFrame or Series, its index is not a DatetimeIndex, it has no
+        ``close`` column, or an OHLCV column is not numeric.
     """
     frame = _as_frame(prices, name)
     order = np.argsort(_ns(frame.index), kind="mergesort")
@@ -910,10 +945,37 @@ def drop_nonpositive_prices(
     through it is infinite. ``action="drop"`` removes the bar (it becomes a gap);
     ``action="nan"`` keeps the timestamp with every OHLCV value NaN.
 
+    Parameters
+    ----------
+    prices : DataFrame or Series
+        Price frame indexed by a DatetimeIndex, with a ``close`` column (``open``, ``high``,
+        ``low``, ``volume`` optional); a Series is taken as closes (a one-column ``close``
+        frame is returned).
+    action : {"drop", "nan"}
+        ``"drop"`` removes the bar; ``"nan"`` keeps the timestamp and sets every OHLCV column
+        present to NaN (other columns are kept).
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
     Returns
     -------
     (DataFrame, DataFrame)
-        The cleaned frame and one change row per bar removed or blanked.
+        The cleaned frame and one change row per bar removed or blanked (columns
+        :data:`CHANGE_COLUMNS`; ``action`` ``"dropped"`` or ``"set to NaN"``, the bar's OHLCV
+        values as ``detail``).
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a DataFrame or Series, its index is not a DatetimeIndex, it has no
+        ``close`` column, or an OHLCV column is not numeric.
+    ConfigError
+        If ``action`` is not ``"drop"`` or ``"nan"``.
+
+    Notes
+    -----
+    Only the price columns (``open``, ``high``, ``low``, ``close``) are checked; a zero volume
+    is kept, and a NaN price is not a non-positive one (see :func:`drop_missing_prices`).
     """
     frame = _as_frame(prices, name)
     mask = _price_mask(frame, lambda v: v <= 0)
@@ -926,10 +988,33 @@ def drop_missing_prices(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Remove bars whose close is missing (NaN); ``action="nan"`` blanks the whole bar instead.
 
+    Only ``close`` is checked: a bar with a missing open, high or low but a valid close is kept.
+
+    Parameters
+    ----------
+    prices : DataFrame or Series
+        Price frame indexed by a DatetimeIndex, with a ``close`` column (``open``, ``high``,
+        ``low``, ``volume`` optional); a Series is taken as closes (a one-column ``close``
+        frame is returned).
+    action : {"drop", "nan"}
+        ``"drop"`` removes the bar; ``"nan"`` keeps the timestamp and sets every OHLCV column
+        present to NaN (other columns are kept).
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
     Returns
     -------
     (DataFrame, DataFrame)
-        The cleaned frame and one change row per bar.
+        The cleaned frame and one change row per bar (columns :data:`CHANGE_COLUMNS`;
+        ``action`` ``"dropped"`` or ``"set to NaN"``, the bar's OHLCV values as ``detail``).
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a DataFrame or Series, its index is not a DatetimeIndex, it has no
+        ``close`` column, or an OHLCV column is not numeric.
+    ConfigError
+        If ``action`` is not ``"drop"`` or ``"nan"``.
     """
     frame = _as_frame(prices, name)
     mask = frame["close"].isna().to_numpy()
@@ -983,10 +1068,32 @@ def mask_stale_runs(
     The first bar of a run is kept (it may be a genuine price); the repeats are set to NaN
     because a frozen feed carries no information about the market.
 
+    Parameters
+    ----------
+    prices : DataFrame or Series
+        Price frame indexed by a DatetimeIndex, with a ``close`` column (``open``, ``high``,
+        ``low``, ``volume`` optional); a Series is taken as closes (a one-column ``close``
+        frame is returned).
+    stale_run : int, default 5
+        Minimum length (bars, >= 2) of a run of identical closes; runs are found by
+        :func:`validate` (``stale`` check) on the valid positive closes in time order, after
+        dropping duplicate timestamps, so the frame need not be sorted.
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
     Returns
     -------
     (DataFrame, DataFrame)
-        The frame (same index) and one change row per bar blanked.
+        The frame (same index) and one change row per bar blanked: every OHLCV column present
+        is set to NaN; ``action`` is ``"set to NaN"``.
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a DataFrame or Series, its index is not a DatetimeIndex, it has no
+        ``close`` column, or an OHLCV column is not numeric, or the frame is empty.
+    ConfigError
+        If ``stale_run < 2``.
     """
     frame = _as_frame(prices, name)
     report = validate(frame, stale_run=stale_run, name=name, warn=False)
@@ -1006,10 +1113,35 @@ def mask_bad_ticks(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blank (NaN) isolated spikes found by :func:`validate` (``bad_tick`` check).
 
+    Parameters
+    ----------
+    prices : DataFrame or Series
+        Price frame indexed by a DatetimeIndex, with a ``close`` column (``open``, ``high``,
+        ``low``, ``volume`` optional); a Series is taken as closes (a one-column ``close``
+        frame is returned).
+    jump_sigma : float, default 8
+        A spike is a log return beyond ``jump_sigma`` robust sigmas (:func:`robust_sigma`)
+        followed by one of the opposite sign, also beyond ``jump_sigma``.
+    jump_window : int, default 61
+        Window (bars) of the robust sigma.
+    reversal : float, default 0.5
+        Fraction of the jump that the next return must give back.
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
     Returns
     -------
     (DataFrame, DataFrame)
-        The frame (same index) and one change row per bar blanked.
+        The frame (same index) and one change row per bar blanked: every OHLCV column present
+        is set to NaN; ``action`` is ``"set to NaN"``, ``detail`` the returns found.
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a DataFrame or Series, its index is not a DatetimeIndex, it has no
+        ``close`` column, or an OHLCV column is not numeric, or the frame is empty.
+    ConfigError
+        If ``jump_sigma <= 0``.
     """
     frame = _as_frame(prices, name)
     report = validate(
@@ -1036,10 +1168,31 @@ def mark_gaps(
     return into and out of a missing bar is NaN. The index must be sorted and unique (run
     :func:`sort_by_time` and :func:`drop_duplicate_timestamps` first).
 
+    Parameters
+    ----------
+    prices : DataFrame or Series
+        Price frame indexed by a DatetimeIndex, with a ``close`` column (``open``, ``high``,
+        ``low``, ``volume`` optional); a Series is taken as closes (a one-column ``close``
+        frame is returned).
+    freq : str or Timedelta
+        Bar interval, e.g. ``"1D"`` or ``"1h"``; every timestamp must lie on the grid that
+        starts at the first bar.
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
     Returns
     -------
     (DataFrame, DataFrame)
-        The reindexed frame and one change row per bar inserted.
+        The reindexed frame (index named ``date``; inserted rows are NaN in every column) and
+        one change row per bar inserted (``action`` ``"inserted"``). An empty frame is returned
+        as it is, with an empty change table.
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a DataFrame or Series, its index is not a DatetimeIndex, it has no
+        ``close`` column, or an OHLCV column is not numeric; if the index is unsorted or has
+        duplicates, or a timestamp is off the ``freq`` grid.
     """
     frame = _as_frame(prices, name)
     if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:

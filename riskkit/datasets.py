@@ -223,6 +223,31 @@ def quality_report(
     """:func:`riskkit.data.validate` on the raw rows of one bundled series (no warning issued).
 
     ``kwargs`` are passed to :func:`riskkit.data.validate` (``stale_run``, ``jump_sigma``...).
+
+    Parameters
+    ----------
+    asset : str
+        ``"BTC"``, ``"ETH"`` or ``"LTC"`` (case-insensitive; availability per exchange in
+        :func:`available`).
+    exchange : str
+        Venue name as in :func:`available` (case-insensitive), default ``"bitstamp"``.
+    **kwargs
+        Passed to :func:`riskkit.data.validate`: ``stale_run``, ``jump_sigma``,
+        ``jump_window``, ``reversal``, ``warn`` (default False here). ``freq`` (one day) and
+        ``name`` (``"<exchange> <ASSET>"``) are set by this function.
+
+    Returns
+    -------
+    riskkit.data.ValidationReport
+        One row per defect of the raw rows (before any cleaning), with dates and positional
+        rows.
+
+    Raises
+    ------
+    ConfigError
+        Unknown asset or exchange (the message lists what exists).
+    DataError
+        The bundled data file is not found.
     """
     a, ex = _resolve(asset, exchange)
     kwargs.setdefault("warn", False)

@@ -197,7 +197,25 @@ class Archive:
 
 
 def archive_dates(start: str | pd.Timestamp, end: str | pd.Timestamp, period: Period) -> list[str]:
-    """Archive date labels covering ``start`` to ``end`` inclusive (days or months)."""
+    """Archive date labels covering ``start`` to ``end`` inclusive (days or months).
+
+    Parameters
+    ----------
+    start, end : str or pandas.Timestamp
+        First and last dates to cover (inclusive); a time of day in ``start`` is ignored.
+    period : {"daily", "monthly"}
+        One label per calendar day or per calendar month.
+
+    Returns
+    -------
+    list of str
+        ``"YYYY-MM-DD"`` labels (daily) or ``"YYYY-MM"`` labels (monthly), in order.
+
+    Raises
+    ------
+    ConfigError
+        If ``start`` is after ``end`` or ``period`` is neither ``"daily"`` nor ``"monthly"``.
+    """
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     if lo > hi:
         raise ConfigError(f"start {lo.date()} is after end {hi.date()}")
@@ -565,6 +583,40 @@ def download_premium_index(
 
     Same layout and parameters as :func:`download_klines`; the ``open ... close`` columns are
     premium-index values (fractions of the index price), ``volume`` is not meaningful.
+
+    Parameters
+    ----------
+    symbol, interval : str
+        E.g. ``"BTCUSDT"``, ``"1h"``.
+    start, end : date-like
+        Inclusive range of bar open times (a bare date ``end`` covers that whole day).
+    period : {"daily", "monthly"}
+        Which archive series to use (the current month exists only as daily files).
+    missing : {"raise", "skip"}
+        What to do when an archive is not on the server (404): raise
+        :class:`ArchiveNotFoundError`, or skip it with a logged warning (the dates skipped are
+        in ``frame.attrs["skipped"]``).
+    cache_dir, base_url, timeout, retries
+        See :func:`download_archive`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``date`` = bar open time (UTC, tz-naive); float columns ``open, high, low, close,
+        volume``. Always from the USD-M futures archives (``market="um"``); unlike
+        :func:`download_klines` the result is not validated.
+
+    Raises
+    ------
+    ConfigError
+        Bad symbol, interval, ``period``, ``missing`` value, or ``start`` after ``end``.
+    ArchiveNotFoundError
+        An archive is missing with ``missing="raise"``, or no archive at all was found.
+    ChecksumError
+        A downloaded archive does not match its published sha256.
+    DataError
+        Network failure after the retries, or an archive that is not a valid zip holding one
+        CSV with the expected columns.
     """
     archives = [
         Archive(symbol, d, "premiumIndexKlines", "um", interval)
@@ -594,10 +646,38 @@ def download_funding_rates(
 ) -> pd.DataFrame:
     """Funding rates of a USD-M perpetual from the monthly ``fundingRate`` archives.
 
+    Parameters
+    ----------
+    symbol : str
+        E.g. ``"BTCUSDT"``.
+    start, end : date-like
+        Inclusive range of funding calculation times (a bare date ``end`` covers that whole
+        day); every month touched is downloaded.
+    missing : {"raise", "skip"}
+        What to do when an archive is not on the server (404): raise
+        :class:`ArchiveNotFoundError`, or skip it with a logged warning (the dates skipped are
+        in ``frame.attrs["skipped"]``).
+    cache_dir, base_url, timeout, retries
+        See :func:`download_archive`.
+
     Returns
     -------
     DataFrame
-        See :func:`read_funding_archive`.
+        Index ``date`` = funding calculation time (UTC, tz-naive); columns ``funding_rate``
+        (fraction paid by longs to shorts per funding interval; negative: shorts pay) and
+        ``funding_interval_hours``; see :func:`read_funding_archive`.
+
+    Raises
+    ------
+    ConfigError
+        Bad symbol, ``missing`` value, or ``start`` after ``end``.
+    ArchiveNotFoundError
+        An archive is missing with ``missing="raise"``, or no archive at all was found.
+    ChecksumError
+        A downloaded archive does not match its published sha256.
+    DataError
+        Network failure after the retries, or an archive that is not a valid zip holding one
+        CSV with the expected columns.
     """
     archives = [
         Archive(symbol, d, "fundingRate", "um", None) for d in archive_dates(start, end, "monthly")

@@ -73,7 +73,22 @@ class TaskFailure:
 
 
 def spawn_seeds(seed: int | None, n: int) -> list[np.random.SeedSequence]:
-    """Independent child seeds, one per task, depending only on ``seed`` and the task's position."""
+    """Independent child seeds, one per task, depending only on ``seed`` and the task's position.
+
+    Parameters
+    ----------
+    seed : int or None
+        Root seed of ``numpy.random.SeedSequence``; None draws fresh entropy from the operating
+        system (the children are then not reproducible).
+    n : int
+        Number of tasks (>= 0).
+
+    Returns
+    -------
+    list of numpy.random.SeedSequence
+        ``SeedSequence(seed).spawn(n)``: child ``i`` for task ``i``; pass one to
+        ``numpy.random.default_rng``.
+    """
     return np.random.SeedSequence(seed).spawn(n)
 
 

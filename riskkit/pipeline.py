@@ -215,7 +215,22 @@ def _dedupe_warnings(caught: Sequence[warnings.WarningMessage]) -> list[str]:
 
 
 def asset_seeds(seed: int, n: int) -> list[int]:
-    """Integer seeds of ``n`` assets: child ``i`` of ``SeedSequence(seed)`` for asset ``i``."""
+    """Integer seeds of ``n`` assets: child ``i`` of ``SeedSequence(seed)`` for asset ``i``.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed of the run (``run.seed`` of the configuration).
+    n : int
+        Number of assets (>= 0).
+
+    Returns
+    -------
+    list of int
+        One seed in ``[0, 2**32)`` per asset, in asset order: the first 32-bit word of the
+        state of child ``i`` (see :func:`riskkit.parallel.spawn_seeds`). It depends only on
+        ``seed`` and the asset's position, not on the executor.
+    """
     return [int(s.generate_state(1, dtype=np.uint32)[0]) for s in spawn_seeds(seed, n)]
 
 
@@ -983,6 +998,35 @@ def asset_figures(
     position's loss, failures marked (:func:`riskkit.backtest.plot_backtest`); ``margin_path``:
     the model margin over the margin period of risk, the charged margin after APC, and the
     published initial and maintenance margin rates.
+
+    Parameters
+    ----------
+    asset : str
+        Asset name; also the name of the sub-directory.
+    calibration : riskkit.margin.AssetCalibration
+        Result of the per-asset calibration. Only the attributes ``settings`` (``level``,
+        default 0.99; ``horizon_days``; ``apc``), ``forecasts["long"]`` and ``margin_path`` are
+        read; a figure whose input is missing or empty is skipped.
+    directory : pathlib.Path
+        Root of the figures; files go to ``directory / asset``, created if missing.
+    formats : sequence of str
+        File extensions matplotlib can write (``"png"``, ``"svg"``, ``"pdf"``...), one file per
+        figure and format (PNG at 120 dpi; SVG/PDF without a date, so reruns are identical).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (``backtest.<fmt>``, then ``margin_path.<fmt>``); empty if neither
+        figure had data.
+
+    Raises
+    ------
+    DataError
+        If ``forecasts["long"]`` lacks the ``loss`` or ``var_<level>`` column.
+
+    Notes
+    -----
+    Switches matplotlib to the ``Agg`` backend unless an inline backend is active.
     """
     import matplotlib
 
@@ -1314,6 +1358,19 @@ def strip_volatile(data: Any, keys: frozenset[str] = VOLATILE_KEYS) -> Any:
     """Copy of a parameter file with the fields that record when/where it was made removed.
 
     Two runs of the same configuration on the same data must agree on everything else.
+
+    Parameters
+    ----------
+    data : Any
+        A parameter file as parsed from JSON (nested dicts, lists and scalars).
+    keys : frozenset of str
+        Keys to remove at every depth; default :data:`VOLATILE_KEYS`.
+
+    Returns
+    -------
+    Any
+        A copy in which every mapping is a new dict without ``keys`` and every list a new list;
+        other values (tuples included) are returned as they are.
     """
     if isinstance(data, Mapping):
         return {k: strip_volatile(v, keys) for k, v in data.items() if k not in keys}
@@ -1335,6 +1392,35 @@ def demo_config(
     Used by the report notebook when it is run without a run directory (as in the test-suite):
     the same model and margin settings on the last ``years`` of data, writing into ``out_dir``
     and leaving the stable ``latest`` copy alone.
+
+    Parameters
+    ----------
+    path : path-like
+        The YAML configuration file.
+    out_dir : path-like
+        Becomes ``output.directory``; the run is named ``demo``.
+    assets : sequence of str, optional
+        Replaces the configuration's assets; default: keep them.
+    years : float, default 2
+        Length of the data window: ``data.start`` is set to ``round(365 * years)`` days before
+        the end date, which is ``data.end`` of the configuration or, for bundled data without
+        one, the earliest last date among the chosen assets on the configured exchange. With no
+        end date known (other sources), ``data.start`` is left as configured.
+    window : int, default 250
+        ``backtest.window``: returns in each estimation window of the rolling backtest.
+    refit_every : int, default 50
+        ``backtest.refit_every``: forecasts between two re-estimations of the model.
+
+    Returns
+    -------
+    CalibrationConfig
+        Validated; also sets ``output.latest`` to None, ``report`` to False and
+        ``run.executor`` to ``"serial"``.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not valid YAML, or invalid with these overrides.
     """
     base = load_config(path)
     overrides: dict[str, Any] = {

@@ -108,7 +108,32 @@ def execute_all(
     notebooks: Iterable[str | os.PathLike[str]] | None = None,
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
-    """Execute ``notebooks`` (default: all of :data:`NOTEBOOK_DIR`) into ``out_dir``."""
+    """Execute ``notebooks`` (default: all of :data:`NOTEBOOK_DIR`) into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Directory for the executed notebooks and their HTML exports; created if missing.
+    notebooks : iterable of path-like, optional
+        Notebooks to run, in this order; default :func:`list_notebooks` (``NN_*.ipynb`` in
+        :data:`NOTEBOOK_DIR`, in file-name order).
+    parameters : mapping, optional
+        Papermill parameters per notebook, keyed by the notebook's file stem
+        (``{"04_backtesting": {"WINDOW": 250}}``); notebooks not listed run with their own
+        values.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The executed notebooks, in the order run. Each is also exported to HTML next to it;
+        each notebook runs with the default cell timeout of :func:`execute_notebook`.
+
+    Raises
+    ------
+    RiskkitError
+        If the notebook directory is missing (default list), or a cell fails; the notebooks
+        after the failing one are not run.
+    """
     paths = [Path(p) for p in notebooks] if notebooks is not None else list_notebooks()
     params = parameters or {}
     return [execute_notebook(p, out_dir, params.get(p.stem)) for p in paths]

@@ -213,12 +213,72 @@ def compute_returns(
 
 
 def log_returns(prices: pd.Series | pd.DataFrame, **kwargs) -> pd.Series | pd.DataFrame:
-    """``compute_returns(prices, kind="log", **kwargs)``."""
+    """``compute_returns(prices, kind="log", **kwargs)``.
+
+    Parameters
+    ----------
+    prices : Series or DataFrame
+        Prices (one column per asset), indexed by a sorted, unique DatetimeIndex; NaN marks a
+        missing price.
+    **kwargs
+        Passed to :func:`compute_returns`: ``freq`` (bar interval; a missing bar makes the
+        returns into and out of it undefined), ``gaps`` (``"drop"`` or ``"nan"``) and ``name``.
+
+    Returns
+    -------
+    Series or DataFrame
+        Log returns ``log(p_t / p_{t-1})`` as fractions, labelled by the later bar, same
+        columns (a Series keeps its name).
+
+    Raises
+    ------
+    DataError
+        Prices not indexed by a sorted, unique DatetimeIndex, non-positive prices (dates
+        named), or timestamps off the ``freq`` grid.
+    ConfigError
+        Bad ``freq`` or ``gaps``.
+
+    Warns
+    -----
+    DataQualityWarning
+        When returns undefined because of a gap are dropped, or (without ``freq``) when a 24/7
+        daily series has missing days, so some returns span more than one day.
+    """
     return compute_returns(prices, kind="log", **kwargs)
 
 
 def simple_returns(prices: pd.Series | pd.DataFrame, **kwargs) -> pd.Series | pd.DataFrame:
-    """``compute_returns(prices, kind="simple", **kwargs)``."""
+    """``compute_returns(prices, kind="simple", **kwargs)``.
+
+    Parameters
+    ----------
+    prices : Series or DataFrame
+        Prices (one column per asset), indexed by a sorted, unique DatetimeIndex; NaN marks a
+        missing price.
+    **kwargs
+        Passed to :func:`compute_returns`: ``freq`` (bar interval; a missing bar makes the
+        returns into and out of it undefined), ``gaps`` (``"drop"`` or ``"nan"``) and ``name``.
+
+    Returns
+    -------
+    Series or DataFrame
+        Simple returns ``p_t / p_{t-1} - 1`` as fractions, labelled by the later bar, same
+        columns (a Series keeps its name).
+
+    Raises
+    ------
+    DataError
+        Prices not indexed by a sorted, unique DatetimeIndex, non-positive prices (dates
+        named), or timestamps off the ``freq`` grid.
+    ConfigError
+        Bad ``freq`` or ``gaps``.
+
+    Warns
+    -----
+    DataQualityWarning
+        When returns undefined because of a gap are dropped, or (without ``freq``) when a 24/7
+        daily series has missing days, so some returns span more than one day.
+    """
     return compute_returns(prices, kind="simple", **kwargs)
 
 
@@ -373,7 +433,26 @@ def annualize_volatility(volatility: Numeric, periods_per_year: float) -> Numeri
 
 
 def annualize_mean(mean: Numeric, periods_per_year: float) -> Numeric:
-    """Annualised mean log return: ``mean * periods_per_year`` (log returns add up over time)."""
+    """Annualised mean log return: ``mean * periods_per_year`` (log returns add up over time).
+
+    Parameters
+    ----------
+    mean : float, array, Series or DataFrame
+        Per-period mean log return (fraction).
+    periods_per_year : float
+        365 for crypto, 252 for equities (:data:`PERIODS_PER_YEAR_CRYPTO`,
+        :data:`PERIODS_PER_YEAR_EQUITY`); required, no default.
+
+    Returns
+    -------
+    float, array, Series or DataFrame
+        ``mean * periods_per_year``, same type and index as ``mean``.
+
+    Raises
+    ------
+    ConfigError
+        If ``periods_per_year`` is not a finite number > 0.
+    """
     return mean * _check_ppy(periods_per_year)
 
 

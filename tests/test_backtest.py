@@ -369,3 +369,11 @@ def test_distribution_es_is_the_riskkit_closed_form() -> None:
     assert e == pytest.approx(es_num * s, rel=1e-6)
     with pytest.raises(ConfigError, match="dof > 2"):
         distribution_es("t", 0.975, 2.0)
+
+
+def test_unconditional_t_test_without_dof_is_a_config_error() -> None:
+    from riskkit.backtest import unconditional_es_test
+
+    loss = np.random.default_rng(0).standard_normal(250)
+    with pytest.raises(ConfigError, match="dof > 2"):
+        unconditional_es_test(loss, np.full(250, 2.33), np.full(250, 2.67), 0.99, dist="t")

@@ -90,7 +90,7 @@ def test_ewma_matches_pandas_ewm_and_arch() -> None:
     np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-12)
     model = ZeroMean(r * 100, volatility=EWMAVariance(0.94))
     arch_s2 = model.fix([]).conditional_volatility.to_numpy() ** 2 / 1e4
-    ours_bc = ewma_variance(r, lam=0.94, init="backcast").to_numpy()
+    ours_bc = ewma_variance(r, lam=0.94, init="backcast", mask_warmup=False).to_numpy()
     np.testing.assert_allclose(ours_bc[:-1], arch_s2[1:], rtol=1e-10)
     vol = ewma_volatility(r, periods_per_year=365)
     assert vol.iloc[-1] == pytest.approx(math.sqrt(ours_bc[-1] * 365), rel=1e-3)
@@ -99,8 +99,13 @@ def test_ewma_matches_pandas_ewm_and_arch() -> None:
 def test_ewma_sample_init_and_validation() -> None:
     r = pd.Series(np.random.default_rng(1).normal(0, 0.02, 200))
     s0 = float((r.iloc[:30] ** 2).mean())
-    assert ewma_variance(r).iloc[0] == pytest.approx(0.94 * s0 + 0.06 * r.iloc[0] ** 2)
+    unmasked = ewma_variance(r, mask_warmup=False)
+    assert unmasked.iloc[0] == pytest.approx(0.94 * s0 + 0.06 * r.iloc[0] ** 2)
     assert ewma_variance(r, init=1e-4).iloc[0] == pytest.approx(0.94e-4 + 0.06 * r.iloc[0] ** 2)
+    # the default hides the 29 values whose starting value uses later returns
+    masked = ewma_variance(r)
+    assert masked.iloc[:29].isna().all() and masked.iloc[29:].notna().all()
+    np.testing.assert_array_equal(masked.iloc[29:], unmasked.iloc[29:])
     with pytest.raises(ConfigError):
         ewma_variance(r, lam=1.0)
     with pytest.raises(ConfigError):
@@ -184,3 +189,15 @@ def test_qq_data_against_fitted_distribution(garch_sim) -> None:
     assert np.corrcoef(qq["theoretical"], qq["sample"])[0, 1] > 0.995
     # plotting position of the median is the 0 quantile of a symmetric law
     assert qq["theoretical"].iloc[len(qq) // 2] == pytest.approx(0.0, abs=0.01)
+
+
+@pytest.mark.parametrize("init", ["sample", "backcast", "first", 4e-4])
+def test_ewma_has_no_look_ahead(init) -> None:
+    """Changing returns after date t leaves every non-NaN value up to t unchanged."""
+    r = pd.Series(np.random.default_rng(11).normal(0, 0.02, 300))
+    t = 40
+    changed = r.copy()
+    changed.iloc[t + 1 :] *= 3.0
+    a, b = ewma_variance(r, init=init), ewma_variance(changed, init=init)
+    np.testing.assert_array_equal(a.iloc[: t + 1].dropna(), b.iloc[: t + 1].dropna())
+    assert a.iloc[: t + 1].notna().any() or init == "backcast"

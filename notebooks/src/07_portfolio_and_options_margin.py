@@ -44,6 +44,7 @@ import seaborn as sns
 from riskkit.datasets import load_prices, load_returns
 from riskkit.events import event_window, pre_event
 from riskkit.options import (
+    DERIBIT_BTC_PRICE_RANGE,
     book_greeks,
     calibrate_grid,
     deribit_grid_margin,
@@ -265,7 +266,12 @@ pd.DataFrame({"1 day": cal.summary(), f"{horizon} days": cal_h.summary()})
 fig, ax = plt.subplots(figsize=(7, 3.5))
 sns.histplot(np.expm1(cal.abs_moves), bins=80, ax=ax, stat="density")
 ax.axvline(cal.price_range, color="C3", label=f"{grid_quantile:.1%} quantile")
-ax.axvline(0.16, color="k", ls="--", label="Deribit BTC range 16%")
+ax.axvline(
+    DERIBIT_BTC_PRICE_RANGE,
+    color="k",
+    ls="--",
+    label=f"Deribit BTC range {DERIBIT_BTC_PRICE_RANGE:.0%}",
+)
 ax.set(xlabel="|1-day move| (fraction of price)", ylabel="density", yscale="log")
 ax.legend()
 plt.show()
@@ -318,7 +324,7 @@ for name, book in (("short straddle", straddle), ("covered call", covered)):
     fhs_m = var_margin(book, F, sims, level)
     delta = abs(book_greeks(book, F)["delta"]) * F * cal.price_range
     table[name] = {
-        "grid (Deribit 16%)": deribit.initial,
+        f"grid (Deribit {DERIBIT_BTC_PRICE_RANGE:.0%})": deribit.initial,
         f"grid (calibrated {cal.price_range:.0%})": calibrated.initial,
         "SPAN (calibrated)": span.initial,
         f"FHS VaR {level}": fhs_m.loc[level, "var"],

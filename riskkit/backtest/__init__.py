@@ -1,5 +1,6 @@
 """Rolling VaR/ES forecasts, VaR and ES backtests, forecast scoring, summary tables and plots."""
 
+from riskkit.backtest.compare import rank_models
 from riskkit.backtest.es_tests import (
     acerbi_szekely_test,
     mcneil_frey_test,
@@ -49,6 +50,7 @@ __all__ = [
     "quantile_loss",
     "fz0_loss",
     "diebold_mariano",
+    "rank_models",
     "var_backtest",
     "backtest_summary",
     "forecast_levels",

@@ -46,6 +46,29 @@ def _aligned(*arrays, names=("losses", "var", "es")) -> list[np.ndarray]:
 def z1_statistic(losses, var, es) -> float:
     """Acerbi-Szekely Z1 (conditional): ``1 - mean over failures of loss / ES`` (NaN if no failure).
 
+    A failure is a day with ``loss > VaR`` (strictly). Rows where any of the three inputs is NaN
+    or infinite are dropped first. Z1 is 0 in expectation under the null and negative when the
+    losses on failure days exceed the forecast ES.
+
+    Parameters
+    ----------
+    losses : array-like
+        Realised losses (minus the returns: positive for a loss), 1-d.
+    var : array-like
+        VaR forecasts (positive loss numbers), aligned with ``losses`` by position.
+    es : array-like
+        ES forecasts (positive loss numbers), aligned with ``losses`` by position.
+
+    Returns
+    -------
+    float
+        The Z1 statistic; NaN when no loss exceeds its VaR.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-d arrays of the same shape, or no row has all three finite.
+
     References
     ----------
     Acerbi, C. and Szekely, B. (2014), "Backtesting Expected Shortfall", Risk, December, eq. (5).
@@ -59,6 +82,32 @@ def z1_statistic(losses, var, es) -> float:
 
 def z2_statistic(losses, var, es, level: float) -> float:
     """Acerbi-Szekely Z2 (unconditional): ``1 - sum_t loss_t 1{loss_t > VaR_t} / (T p ES_t)``, p = 1-level.
+
+    T is the number of rows left after dropping those where any input is NaN or infinite. Z2 is
+    0 in expectation under the null and negative when ES is underestimated.
+
+    Parameters
+    ----------
+    losses : array-like
+        Realised losses (minus the returns: positive for a loss), 1-d.
+    var : array-like
+        VaR forecasts (positive loss numbers), aligned with ``losses`` by position.
+    es : array-like
+        ES forecasts (positive loss numbers), aligned with ``losses`` by position.
+    level : float
+        Confidence level of the VaR and ES forecasts, a fraction in (0, 1) (0.975, not 97.5).
+
+    Returns
+    -------
+    float
+        The Z2 statistic.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-d arrays of the same shape, or no row has all three finite.
+    ConfigError
+        If ``level`` is not in (0, 1).
 
     References
     ----------
@@ -251,10 +300,34 @@ def unconditional_critical_values(
     level instead of interpolated. Z2 does not depend on the scale, so any volatility path gives
     the same distribution when the forecasts are correct.
 
+    Parameters
+    ----------
+    n_obs : int
+        Sample size T (number of daily forecasts backtested).
+    level : float
+        Confidence level of the VaR and ES forecasts, a fraction in (0, 1).
+    dist : {"normal", "t"}
+        Distribution of the standardised (unit-variance) returns; the losses are their negatives.
+    dof : float, optional
+        Degrees of freedom of the Student-t (> 2); required with ``dist="t"``, ignored for
+        ``"normal"``.
+    test_levels : float or sequence of float
+        Confidence levels of the one-sided test, fractions in (0, 1) (0.95 = 5% significance).
+    n_sims : int
+        Number of simulated samples of size ``n_obs``.
+    seed : int
+        Seed of the simulation (the simulated null is cached per argument set).
+
     Returns
     -------
     pandas.Series
-        Index: test levels; values: the (1 - test_level) quantile of Z2 (reject below it).
+        Index: test levels (named ``test_level``); values: the (1 - test_level) quantile of Z2
+        (reject below it).
+
+    Raises
+    ------
+    ConfigError
+        If ``level`` or a test level is not in (0, 1), or ``dist="t"`` without ``dof > 2``.
 
     References
     ----------
@@ -288,12 +361,48 @@ def unconditional_es_test(
     normal or t losses (see :func:`unconditional_critical_values`). Needs only the VaR and ES
     forecasts, not the full forecast distribution. One-sided: rejects when Z2 is too negative.
 
+    Parameters
+    ----------
+    losses : array-like
+        Realised losses (minus the returns: positive for a loss), 1-d. Rows where any input is
+        NaN or infinite are dropped.
+    var : array-like
+        VaR forecasts (positive loss numbers), aligned with ``losses`` by position.
+    es : array-like
+        ES forecasts (positive loss numbers), aligned with ``losses`` by position.
+    level : float
+        Confidence level of the VaR and ES forecasts, a fraction in (0, 1).
+    dist : {"normal", "t"}
+        Null distribution of the standardised losses.
+    dof : float, optional
+        Degrees of freedom of the Student-t (> 2); required with ``dist="t"``.
+    test_level : float
+        Confidence level of the one-sided test (0.95 rejects at the 5% significance level).
+    n_sims : int
+        Number of simulated samples in the null distribution (simulated with the fixed seed
+        2014, for the number of rows kept, and cached).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"unconditional_normal"`` or ``"unconditional_t"``; ``statistic`` is Z2;
+        ``pvalue`` is ``(1 + #{simulated Z2 <= observed}) / (n_sims + 1)``; ``dof`` is NaN.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-d arrays of the same shape, or no row has all three finite.
+    ConfigError
+        If ``level`` or ``test_level`` is not in (0, 1), or ``dof <= 2`` with ``dist="t"``.
+
     References
     ----------
     Acerbi and Szekely (2014); MathWorks, ``esbacktest`` documentation.
     """
     loss, v, e = _aligned(losses, var, es)
     lv = check_level(level)
+    if dist == "t" and (dof is None or not dof > 2):
+        raise ConfigError(f"unconditionalT needs dof > 2, got {dof!r}")
     observed = z2_statistic(loss, v, e, lv)
     null = _z2_null(len(loss), lv, dist, None if dist == "normal" else float(dof), n_sims, 2014)
     pvalue = (np.searchsorted(null, observed, side="right") + 1) / (len(null) + 1)

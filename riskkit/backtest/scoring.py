@@ -36,6 +36,28 @@ def quantile_loss(losses, var, level: float) -> pd.Series | np.ndarray:
     ``(1{y < v} - alpha)(v - y)`` with returns y = -L, v = -VaR, alpha = 1 - level. NaN rows
     stay NaN. Returns a Series if ``losses`` is one.
 
+    Parameters
+    ----------
+    losses : array-like or pandas.Series
+        Realised losses L (minus the returns: positive for a loss), 1-d.
+    var : array-like
+        VaR forecasts (positive loss numbers), aligned with ``losses`` by position.
+    level : float
+        Confidence level tau of the VaR, a fraction in (0, 1).
+
+    Returns
+    -------
+    pandas.Series or numpy.ndarray
+        Per-row score (lower is better). A Series named ``quantile_loss`` with the index of
+        ``losses`` when ``losses`` is a Series, else an array.
+
+    Raises
+    ------
+    DataError
+        If ``losses`` and ``var`` are not 1-d arrays of the same shape.
+    ConfigError
+        If ``level`` is not in (0, 1).
+
     References
     ----------
     Koenker, R. and Bassett, G. (1978), "Regression quantiles", Econometrica 46, 33-50.
@@ -52,6 +74,30 @@ def fz0_loss(losses, var, es, level: float) -> pd.Series | np.ndarray:
 
     With returns y = -L, v = -VaR, e = -ES (both negative) and alpha = 1 - level:
     ``-1{y <= v}(v - y)/(alpha e) + v/e + log(-e) - 1``. Needs ES > 0.
+
+    Parameters
+    ----------
+    losses : array-like or pandas.Series
+        Realised losses L (minus the returns: positive for a loss), 1-d. NaN rows give NaN.
+    var : array-like
+        VaR forecasts (positive loss numbers), aligned with ``losses`` by position.
+    es : array-like
+        ES forecasts (positive loss numbers), aligned with ``losses`` by position.
+    level : float
+        Confidence level of the VaR and ES, a fraction in (0, 1).
+
+    Returns
+    -------
+    pandas.Series or numpy.ndarray
+        Per-row score (lower is better). A Series named ``fz0_loss`` with the index of
+        ``losses`` when ``losses`` is a Series, else an array.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not 1-d arrays of the same shape, or a finite ES forecast is <= 0.
+    ConfigError
+        If ``level`` is not in (0, 1).
 
     References
     ----------

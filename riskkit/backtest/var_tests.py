@@ -187,13 +187,31 @@ def traffic_light_table(n: int = 250, level: float = 0.99) -> pd.DataFrame:
 def traffic_light(n_failures: int, n: int, level: float = 0.99) -> dict:
     """Basel traffic-light zone of ``n_failures`` failures in ``n`` observations.
 
+    Parameters
+    ----------
+    n_failures : int
+        Number of failures (days with loss > VaR), ``0 <= n_failures <= n``.
+    n : int
+        Number of observations (>= 1).
+    level : float
+        VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
+
     Returns
     -------
     dict
-        ``zone``, ``cumulative_probability`` P(X <= n_failures), ``plus_factor``, and
-        ``multiplier`` (3 + plus factor).
+        ``zone`` ('green', 'yellow' or 'red'), ``cumulative_probability`` P(X <= n_failures)
+        with X ~ Bin(n, 1 - level), ``plus_factor``, and ``multiplier`` (3 + plus factor).
 
-    See :func:`traffic_light_table` for the rule and its reference.
+    Raises
+    ------
+    DataError
+        If ``n < 1`` or ``n_failures`` is not in ``[0, n]``.
+    ConfigError
+        If ``level`` is not in (0, 1).
+
+    See Also
+    --------
+    traffic_light_table : The rule, for every failure count, and its reference.
     """
     x, n = _counts(n_failures, n)
     row = traffic_light_table(n, level).loc[x]
@@ -210,6 +228,30 @@ def binomial_test(n_failures: int, n: int, level: float = 0.99, test_level: floa
 
     ``z = (x - n p) / sqrt(n p (1 - p))`` with p = 1 - level.
 
+    Parameters
+    ----------
+    n_failures : int
+        Number of failures (days with loss > VaR), ``0 <= n_failures <= n``.
+    n : int
+        Number of observations (>= 1).
+    level : float
+        VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"bin"``; ``statistic`` is z (positive: more failures than expected);
+        ``pvalue`` is ``2 P(N(0, 1) > |z|)``; ``dof`` is NaN.
+
+    Raises
+    ------
+    DataError
+        If ``n < 1`` or ``n_failures`` is not in ``[0, n]``.
+    ConfigError
+        If ``level`` or ``test_level`` is not in (0, 1).
+
     References
     ----------
     Jorion, P. (2007), *Value at Risk*, 3rd ed., McGraw-Hill, section 6.2.
@@ -224,6 +266,30 @@ def kupiec_pof(n_failures: int, n: int, level: float = 0.99, test_level: float =
     """Kupiec (1995) proportion-of-failures likelihood-ratio test (MATLAB 'pof').
 
     ``LR = -2 log[(1-p)^(n-x) p^x] + 2 log[(1-x/n)^(n-x) (x/n)^x] ~ chi2(1)``.
+
+    Parameters
+    ----------
+    n_failures : int
+        Number of failures (days with loss > VaR), ``0 <= n_failures <= n``.
+    n : int
+        Number of observations (>= 1).
+    level : float
+        VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"pof"``; ``statistic`` is LR (floored at 0); ``pvalue`` from chi2(1),
+        two-sided in the sense that too many and too few failures both reject; ``dof`` is 1.
+
+    Raises
+    ------
+    DataError
+        If ``n < 1`` or ``n_failures`` is not in ``[0, n]``.
+    ConfigError
+        If ``level`` or ``test_level`` is not in (0, 1).
 
     References
     ----------
@@ -247,6 +313,29 @@ def tuff_test(hits: Sequence[bool] | np.ndarray, level: float = 0.99, test_level
     ``LR = -2 log[p (1-p)^(n-1)] + 2 log[(1/n) (1 - 1/n)^(n-1)] ~ chi2(1)``. Without any failure
     n is taken as ``len(hits) + 1`` (the first failure would come after the sample), which makes
     the test reject when a long clean sample is improbable, i.e. VaR is too conservative.
+
+    Parameters
+    ----------
+    hits : sequence of bool or array-like of 0/1
+        Failure indicator per day in time order (True or 1: loss > VaR), e.g. from
+        :func:`failures`.
+    level : float
+        VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"tuff"``; ``statistic`` is LR (floored at 0); ``pvalue`` from chi2(1);
+        ``dof`` is 1.
+
+    Raises
+    ------
+    DataError
+        If ``hits`` is empty, not 1-d, or holds values other than 0/1 or True/False.
+    ConfigError
+        If ``level`` or ``test_level`` is not in (0, 1).
 
     References
     ----------
@@ -279,6 +368,28 @@ def christoffersen_independence(hits: Sequence[bool] | np.ndarray, test_level: f
     ``LR = -2 log[(1-pi)^(n00+n10) pi^(n01+n11)] + 2 log[(1-pi01)^n00 pi01^n01 (1-pi11)^n10 pi11^n11]``,
     ~ chi2(1).
 
+    Parameters
+    ----------
+    hits : sequence of bool or array-like of 0/1
+        Failure indicator per day in time order (True or 1: loss > VaR), e.g. from
+        :func:`failures`.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"cci"``; ``statistic`` is LR (floored at 0); ``pvalue`` from chi2(1);
+        ``dof`` is 1. A transition probability with no day in its starting state is set to 0.
+
+    Raises
+    ------
+    DataError
+        If ``hits`` has fewer than 2 observations, is not 1-d, or holds values other than 0/1
+        or True/False.
+    ConfigError
+        If ``test_level`` is not in (0, 1).
+
     References
     ----------
     Christoffersen, P. (1998), "Evaluating interval forecasts", International Economic Review
@@ -309,6 +420,30 @@ def christoffersen_cc(
 
     The POF part uses all observations, as in MATLAB ``varbacktest``.
 
+    Parameters
+    ----------
+    hits : sequence of bool or array-like of 0/1
+        Failure indicator per day in time order (True or 1: loss > VaR), e.g. from
+        :func:`failures`.
+    level : float
+        VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"cc"``; ``statistic`` is ``LR_pof + LR_ind``; ``pvalue`` from chi2(2);
+        ``dof`` is 2.
+
+    Raises
+    ------
+    DataError
+        If ``hits`` has fewer than 2 observations, is not 1-d, or holds values other than 0/1
+        or True/False.
+    ConfigError
+        If ``level`` or ``test_level`` is not in (0, 1).
+
     References
     ----------
     Christoffersen (1998), as for :func:`christoffersen_independence`.
@@ -329,10 +464,29 @@ def haas_tbf(
     TBFI: ``sum LR_i ~ chi2(x)``; TBF (mixed Kupiec test): ``TBFI + LR_pof ~ chi2(x+1)``.
     With no failure TBFI is undefined (NaN, not rejected) and TBF reduces to POF.
 
+    Parameters
+    ----------
+    hits : sequence of bool or array-like of 0/1
+        Failure indicator per day in time order (True or 1: loss > VaR), e.g. from
+        :func:`failures`.
+    level : float
+        VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
     Returns
     -------
     (TestResult, TestResult)
-        TBFI and TBF.
+        TBFI (``test`` ``"tbfi"``, ``dof`` x) and TBF (``test`` ``"tbf"``, ``dof`` x + 1). With
+        no failure: TBFI has NaN statistic and p-value and ``dof`` 0; TBF carries the POF
+        statistic and p-value with ``dof`` 1.
+
+    Raises
+    ------
+    DataError
+        If ``hits`` is empty, not 1-d, or holds values other than 0/1 or True/False.
+    ConfigError
+        If ``level`` or ``test_level`` is not in (0, 1).
 
     References
     ----------
@@ -380,6 +534,27 @@ def duration_test(hits: Sequence[bool] | np.ndarray, test_level: float = 0.95) -
     Uses the continuous-time likelihood of the paper (durations treated as continuous), maximised
     over a in closed form and over b numerically. Needs at least 2 failures; with fewer the result
     is NaN and not rejected.
+
+    Parameters
+    ----------
+    hits : sequence of bool or array-like of 0/1
+        Failure indicator per day in time order (True or 1: loss > VaR), e.g. from
+        :func:`failures`.
+    test_level : float
+        Confidence level of the test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"duration"``; ``statistic`` is the LR (b searched in [0.05, 20]);
+        ``pvalue`` from chi2(1); ``dof`` is 1.
+
+    Raises
+    ------
+    DataError
+        If ``hits`` is empty, not 1-d, or holds values other than 0/1 or True/False.
+    ConfigError
+        If ``test_level`` is not in (0, 1).
 
     References
     ----------

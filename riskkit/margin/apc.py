@@ -159,7 +159,28 @@ def apc_stressed_weight(
 
 
 def apc_floor(margin: pd.Series, floor_margin: pd.Series | float) -> pd.Series:
-    """Floor of Art. 28(1)(c): ``max(m_t, f_t)`` with ``f`` from a 10-year (or all) lookback."""
+    """Floor of Art. 28(1)(c): ``max(m_t, f_t)`` with ``f`` from a 10-year (or all) lookback.
+
+    Parameters
+    ----------
+    margin : Series
+        Calculated margin rate path (positive fractions of notional), indexed by date.
+    floor_margin : Series or float
+        Floor rate: a Series (e.g. from :func:`long_lookback_margin`) is reindexed on
+        ``margin``'s index, and dates where it is missing or NaN get no floor (filled with 0);
+        a float is one constant floor for every date.
+
+    Returns
+    -------
+    Series
+        Named ``"margin"``, indexed like ``margin``: the element-wise maximum of the margin and
+        the floor.
+
+    Raises
+    ------
+    DataError
+        If ``margin`` is empty or has a non-finite or non-positive value.
+    """
     m = as_margin_series(margin)
     if isinstance(floor_margin, pd.Series):
         f = floor_margin.reindex(m.index).astype(float).fillna(0.0)
@@ -176,6 +197,31 @@ def cap_daily_change(
     ``c_t = clip(m_t, c_{t-1} (1 - max_decrease), c_{t-1} (1 + max_increase))``. Capping
     increases trades coverage for stability (the margin lags a jump in risk); capping decreases
     holds margin up after a crisis. ``None`` means no limit on that side.
+
+    Parameters
+    ----------
+    margin : Series
+        Margin rate path (positive fractions of notional), indexed by date.
+    max_increase : float or None
+        Largest relative increase from one observation to the next, as a fraction
+        (0.1 = +10%); must be >= 0. ``None``: no cap on increases.
+    max_decrease : float or None
+        Largest relative decrease from one observation to the next, as a fraction in [0, 1]
+        (0.1 = -10%). ``None``: no cap on decreases.
+
+    Returns
+    -------
+    Series
+        Named ``"margin"``, indexed like ``margin``. The first value equals ``margin``'s first
+        value; later values follow the recursion above, so the capped path may stay above (or
+        below) the input for several observations after a jump.
+
+    Raises
+    ------
+    DataError
+        If ``margin`` is empty or has a non-finite or non-positive value.
+    ConfigError
+        If ``max_increase`` is negative or NaN, or ``max_decrease`` lies outside [0, 1].
     """
     m = as_margin_series(margin)
     up = np.inf if max_increase is None else _check_fraction(max_increase, "max_increase")
@@ -212,10 +258,37 @@ def historical_margin_path(
     window grows from ``min_obs`` observations to ``window`` (useful for an expanding
     all-available lookback).
 
+    Parameters
+    ----------
+    returns : Series
+        Daily log returns (gains positive).
+    window : int
+        Largest number of past returns used for each date (>= 2).
+    level : float
+        Confidence level, a fraction in (0, 1).
+    measure : {"es", "var"}
+        Empirical Expected Shortfall or Value-at-Risk of the window (case-insensitive).
+    horizon_days : float
+        Margin period of risk in days (> 0); the 1-day measure is scaled by
+        ``sqrt(horizon_days)``.
+    min_obs : int, optional
+        Fewest past returns needed for a value, ``2 <= min_obs <= window``; default ``window``.
+
     Returns
     -------
     Series
-        Indexed like ``returns``; NaN where fewer than ``min_obs`` past returns exist.
+        Named ``"margin"``, indexed like ``returns``; NaN where fewer than ``min_obs`` past
+        returns exist. Each value is the two-sided rate on notional,
+        ``max(1 - exp(-x_long sqrt(h)), exp(x_short sqrt(h)) - 1)``, with ``x_long`` the
+        empirical VaR/ES of ``-r`` and ``x_short`` that of ``+r`` over the window.
+
+    Raises
+    ------
+    DataError
+        If ``returns`` are invalid (see :func:`riskkit._validation.as_return_series`).
+    ConfigError
+        If ``level``, ``measure`` or ``horizon_days`` is invalid, or unless
+        ``2 <= min_obs <= window``.
     """
     r = as_return_series(returns)
     lv = check_level(level)
@@ -244,6 +317,31 @@ def stressed_margin_path(
     historical two-sided margin, so the series is the running maximum of
     :func:`historical_margin_path`: it never looks ahead and only rises as new crises enter the
     history (e.g. March 2020).
+
+    Parameters
+    ----------
+    returns : Series
+        Daily log returns (gains positive).
+    window : int
+        Length of the stressed period in observations (>= 2).
+    level : float
+        Confidence level, a fraction in (0, 1).
+    measure : {"es", "var"}
+        Empirical Expected Shortfall or Value-at-Risk of each window.
+    horizon_days : float
+        Margin period of risk in days (> 0), reached by square-root-of-time scaling.
+
+    Returns
+    -------
+    Series
+        Named ``"stressed_margin"``, indexed like ``returns``: the running maximum of the
+        two-sided ``window``-day historical margin rate (fraction of notional); NaN for the
+        first ``window`` dates.
+
+    Raises
+    ------
+    DataError, ConfigError
+        As in :func:`historical_margin_path`.
     """
     hist = historical_margin_path(returns, window, level, measure, horizon_days)
     return hist.cummax().rename("stressed_margin")
@@ -261,6 +359,33 @@ def long_lookback_margin(
 
     Historical simulation over the last ``lookback`` returns, on all available history while it is
     shorter than that (at least ``min_obs``).
+
+    Parameters
+    ----------
+    returns : Series
+        Daily log returns (gains positive).
+    lookback : int
+        Largest number of past returns used (3650 = 10 years of crypto days).
+    level : float
+        Confidence level, a fraction in (0, 1).
+    measure : {"es", "var"}
+        Empirical Expected Shortfall or Value-at-Risk.
+    horizon_days : float
+        Margin period of risk in days (> 0), reached by square-root-of-time scaling.
+    min_obs : int
+        Fewest past returns needed for a value, ``2 <= min_obs <= lookback``.
+
+    Returns
+    -------
+    Series
+        Named ``"floor_margin"``, indexed like ``returns``: two-sided margin rate (fraction of
+        notional) for each date from returns up to the day before; NaN for the first
+        ``min_obs`` dates.
+
+    Raises
+    ------
+    DataError, ConfigError
+        As in :func:`historical_margin_path`.
     """
     return historical_margin_path(
         returns, lookback, level, measure, horizon_days, min_obs=min_obs
@@ -316,12 +441,26 @@ def find_stressed_period(
 def procyclicality_metrics(margin: pd.Series, horizons: tuple[int, ...] = (1, 5, 30)) -> pd.Series:
     """Procyclicality metrics of a margin path.
 
+    Parameters
+    ----------
+    margin : Series
+        Margin rate path (positive fractions of notional); NaN values are dropped first.
+    horizons : tuple of int
+        Numbers of observations ``k`` over which the largest increase is measured.
+
     Returns
     -------
     Series
-        ``peak_to_trough``: maximum over minimum of the path; ``max_increase_{k}d``: largest
+        Named like ``margin``, with index ``peak_to_trough``, ``max_increase_{k}d`` for each
+        ``k`` in ``horizons`` (in that order) and ``mean``. ``peak_to_trough``: maximum over minimum of the path; ``max_increase_{k}d``: largest
         relative increase over ``k`` observations, ``max_t m_t / m_{t-k} - 1``; ``mean``: average
-        margin (the cost of the path to members).
+        margin (the cost of the path to members). ``max_increase_{k}d`` is NaN when the path
+        has ``k`` or fewer observations. The shift is by observations, not calendar days.
+
+    Raises
+    ------
+    DataError
+        If ``margin`` is empty after dropping NaN, or has an infinite or non-positive value.
 
     References
     ----------
@@ -340,7 +479,26 @@ def procyclicality_metrics(margin: pd.Series, horizons: tuple[int, ...] = (1, 5,
 
 
 def compare_paths(paths: Mapping[str, pd.Series], horizons=(1, 5, 30)) -> pd.DataFrame:
-    """Side-by-side :func:`procyclicality_metrics` table, one row per margin path."""
+    """Side-by-side :func:`procyclicality_metrics` table, one row per margin path.
+
+    Parameters
+    ----------
+    paths : Mapping of str to Series
+        Margin rate paths (positive fractions of notional) keyed by a label.
+    horizons : tuple of int
+        Passed to :func:`procyclicality_metrics`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``path`` (the keys of ``paths``, in order); columns ``peak_to_trough``,
+        ``max_increase_{k}d`` for each ``k`` in ``horizons`` and ``mean``.
+
+    Raises
+    ------
+    DataError
+        If a path is empty after dropping NaN, or has an infinite or non-positive value.
+    """
     return pd.DataFrame(
         {name: procyclicality_metrics(p, horizons) for name, p in paths.items()}
     ).T.rename_axis("path")

@@ -64,6 +64,27 @@ def tail_dependence(loss_x: np.ndarray, loss_y: np.ndarray, q: float = 0.95) -> 
 
     Equal to ``1 - q`` for independent losses and 1 for comonotone ones; the limit as ``q -> 1``
     is the tail-dependence coefficient (Joe 1997; McNeil, Frey and Embrechts 2015, section 7.2.4).
+
+    Parameters
+    ----------
+    loss_x, loss_y : array_like
+        Paired loss samples (positive = loss), 1-d and of equal length.
+    q : float
+        Quantile level in (0, 1) of the thresholds ``x_q`` and ``y_q``, the empirical
+        (linearly interpolated, ``numpy.quantile``) ``q``-quantiles of each sample.
+
+    Returns
+    -------
+    float
+        Share of the observations with ``loss_x > x_q`` for which also ``loss_y > y_q``
+        (strict inequalities); NaN when no ``loss_x`` exceeds ``x_q``.
+
+    Raises
+    ------
+    DataError
+        If the samples are not 1-d or differ in length.
+    ConfigError
+        If ``q`` does not lie strictly between 0 and 1.
     """
     x = np.asarray(loss_x, dtype=float)
     y = np.asarray(loss_y, dtype=float)

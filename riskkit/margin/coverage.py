@@ -42,7 +42,29 @@ def margin_period_loss(returns: pd.Series, horizon_days: int = 1) -> pd.DataFram
 
 
 def breaches(margin: pd.Series, losses: pd.DataFrame) -> pd.DataFrame:
-    """Boolean breach indicators (loss > margin) per side on the dates both are known."""
+    """Boolean breach indicators (loss > margin) per side on the dates both are known.
+
+    Parameters
+    ----------
+    margin : Series
+        Margin rate in force on each date (fraction of notional), indexed by date.
+    losses : DataFrame
+        Realised loss fractions with columns ``long`` and ``short`` (positive = loss), e.g. from
+        :func:`margin_period_loss`, indexed by the first day of the margin period.
+
+    Returns
+    -------
+    DataFrame
+        Boolean columns ``long`` and ``short`` (strictly ``loss > margin``), indexed by the dates
+        in both inputs on which no column of ``losses`` nor the margin is NaN. ``attrs`` holds
+        ``excess_long`` and ``excess_short``: Series of loss minus margin on breach dates, NaN
+        elsewhere.
+
+    Raises
+    ------
+    DataError
+        If ``margin`` and ``losses`` share no date with all values known.
+    """
     m = margin.astype(float)
     joined = losses.join(m.rename("margin"), how="inner").dropna()
     if joined.empty:

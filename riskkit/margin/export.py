@@ -198,6 +198,21 @@ def _asset_semantic_problems(where: str, p: Mapping[str, Any]) -> list[str]:
 def validate_parameter_set(data: Any, source: str | None = None) -> None:
     """Check a parameter set against the schema and the cross-field rules.
 
+    Parameters
+    ----------
+    data : object
+        Parsed parameter set (normally a dict, as from :func:`build_parameter_set` or
+        ``json.load``). The cross-field rules (``mm_rate <= im_rate`` per asset and per tier,
+        first tier starting at notional 0, ``notional_cap > notional_floor``, contiguous tiers
+        and a maintenance margin continuous at each tier boundary) are checked only when
+        ``data`` is a mapping, and for an asset only as far as its structure allows.
+    source : str, optional
+        Name of the file the data came from, prefixed to the error message.
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     SchemaError
@@ -223,10 +238,25 @@ def validate_parameter_set(data: Any, source: str | None = None) -> None:
 def write_parameter_set(data: Mapping[str, Any], path: str | Path) -> Path:
     """Validate, then write ``data`` as indented JSON with a stable key order.
 
+    Parameters
+    ----------
+    data : mapping
+        Parameter set, e.g. from :func:`build_parameter_set`; converted with
+        :func:`to_jsonable` first (non-finite floats become ``null``).
+    path : str or Path
+        Destination file; overwritten if it exists.
+
     Returns
     -------
     Path
-        The file written (parent directories are created).
+        The file written (parent directories are created): UTF-8 JSON, 2-space indent, keys
+        sorted, trailing newline.
+
+    Raises
+    ------
+    SchemaError
+        If the converted data fail :func:`validate_parameter_set`; nothing is written then. The
+        message does not name ``path``.
     """
     clean = to_jsonable(data)
     validate_parameter_set(clean)

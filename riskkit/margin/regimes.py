@@ -61,7 +61,27 @@ class RegimeModel:
 
 
 def classify_regimes(vol: pd.Series, thresholds: Sequence[float]) -> pd.Series:
-    """Regime number of each date: how many thresholds the volatility is at or above."""
+    """Regime number of each date: how many thresholds the volatility is at or above.
+
+    Parameters
+    ----------
+    vol : Series
+        Daily volatility (fraction, e.g. a forecast known the day before), indexed by date.
+    thresholds : sequence of float
+        Volatility thresholds, strictly increasing (daily, fractions); may be empty (one
+        regime).
+
+    Returns
+    -------
+    Series
+        Named ``"regime"``, indexed like ``vol``, float dtype: ``0`` below the first threshold
+        up to ``len(thresholds)`` at or above the last; NaN where ``vol`` is NaN or infinite.
+
+    Raises
+    ------
+    ConfigError
+        If ``thresholds`` do not increase strictly.
+    """
     t = np.asarray(thresholds, dtype=float)
     if t.size and np.any(np.diff(t) <= 0):
         raise ConfigError(f"regime thresholds must increase strictly, got {list(thresholds)}")
@@ -130,7 +150,28 @@ def calibrate_regimes(
 
 
 def regime_margin(vol: pd.Series, model: RegimeModel) -> pd.Series:
-    """1-day log-loss margin of each date under a :class:`RegimeModel` (NaN where vol is NaN)."""
+    """1-day log-loss margin of each date under a :class:`RegimeModel` (NaN where vol is NaN).
+
+    Parameters
+    ----------
+    vol : Series
+        Daily volatility (fraction) for each date, e.g. the forecast known the day before.
+    model : RegimeModel
+        Thresholds and multipliers, e.g. from :func:`calibrate_regimes`.
+
+    Returns
+    -------
+    Series
+        Named ``"regime_margin"``, indexed like ``vol``: ``model.base_rate *
+        model.multipliers[regime]`` with the regime from :func:`classify_regimes`. It is a
+        positive 1-day VaR/ES of the log loss, not yet a loss fraction of notional (see
+        :mod:`riskkit.margin.rates`); NaN where ``vol`` is NaN or infinite.
+
+    Raises
+    ------
+    ConfigError
+        If ``model.thresholds`` do not increase strictly.
+    """
     lab = classify_regimes(vol, model.thresholds)
     rates = model.base_rate * np.asarray(model.multipliers)
     out = np.full(len(lab), np.nan)

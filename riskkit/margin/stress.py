@@ -38,11 +38,33 @@ NAMED_EPISODES: dict[str, tuple[str, str]] = {
 def worst_windows(returns: pd.Series, horizon_days: int = 1, n: int = 5) -> pd.DataFrame:
     """The ``n`` worst non-overlapping ``horizon_days`` windows for either side.
 
+    Parameters
+    ----------
+    returns : Series
+        Daily log returns (gains positive), indexed by date.
+    horizon_days : int
+        Window length in whole observations (>= 1).
+    n : int
+        Largest number of windows returned; fewer when the history holds fewer
+        non-overlapping windows.
+
     Returns
     -------
     DataFrame
-        ``start``, ``end``, ``log_return`` (sum over the window), ``side`` hurt
-        (``long`` for a fall), ``loss`` (fraction of notional), worst first.
+        One row per window, worst first, with a default integer index and columns ``start``,
+        ``end`` (first and last date of the window), ``log_return`` (sum of the log returns
+        over the window), ``side`` hurt (``long`` for a negative sum, else ``short``) and
+        ``loss``, the loss fraction of notional of that side: ``1 - exp(R)`` for the long,
+        ``exp(R) - 1`` for the short. Windows are chosen greedily: a window is kept when its
+        start lies at least ``horizon_days`` observations from every start kept before it.
+        No columns when the series is shorter than ``horizon_days``.
+
+    Raises
+    ------
+    DataError
+        If ``returns`` are invalid (see :func:`riskkit._validation.as_return_series`).
+    ConfigError
+        If ``horizon_days`` is not a positive whole number.
     """
     r = as_return_series(returns)
     h = int(check_horizon(horizon_days, "horizon_days"))

@@ -57,6 +57,25 @@ def check_brackets(boundaries: Sequence[float], name: str = "tier boundaries") -
 
     ``boundaries`` are ``[floor_1 = 0, cap_1 = floor_2, ..., cap_n]``. Overlapping or unsorted
     tiers are rejected with the offending pair named.
+
+    Parameters
+    ----------
+    boundaries : sequence of float
+        Notional boundaries in the quote currency (USD): the first tier's floor (0), then the
+        cap of each tier, which is also the floor of the next.
+    name : str
+        Name of the argument used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        The boundaries as a 1-d float array (at least two elements).
+
+    Raises
+    ------
+    ConfigError
+        If there are fewer than two boundaries or they are not 1-d, a boundary is not finite,
+        the first is not 0, or they do not increase strictly.
     """
     b = np.asarray(list(boundaries), dtype=float)
     if b.ndim != 1 or b.size < 2:
@@ -105,6 +124,21 @@ def maintenance_margin(notional: float | np.ndarray, table: pd.DataFrame) -> np.
 
     ``table`` needs columns ``notional_floor``, ``mm_rate`` and ``maintenance_amount``; the tier
     is the last one whose floor is at or below the notional.
+
+    Parameters
+    ----------
+    notional : float or array_like
+        Position notional in the table's currency (USD), taken as given: its absolute value is
+        not taken, and notionals above the last tier's cap are priced with the last tier
+        (``notional_cap`` is not read). Notionals below the first floor use the first tier.
+    table : DataFrame
+        Tier table, e.g. from :func:`tier_table`, sorted by ``notional_floor`` (not checked).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``notional * mm_rate_i - maintenance_amount_i`` in the notional's currency: a float for
+        a scalar ``notional``, else an array of its shape.
     """
     n = np.asarray(notional, dtype=float)
     floors = table["notional_floor"].to_numpy(float)

@@ -23,6 +23,7 @@ from riskkit.options.pricing import (
     parse_kind,
 )
 from riskkit.options.scenarios import (
+    DERIBIT_BTC_PRICE_RANGE,
     GridCalibration,
     GridMarginResult,
     book_greeks,
@@ -36,6 +37,7 @@ from riskkit.options.scenarios import (
 )
 
 __all__ = [
+    "DERIBIT_BTC_PRICE_RANGE",
     "GridCalibration",
     "GridMarginResult",
     "black76_price",

@@ -53,13 +53,53 @@ def _out(values: np.ndarray, *like: Any) -> Any:
 
 
 def premium_to_coin(premium_usd: Any, underlying: Any) -> Any:
-    """Option premium in coin (BTC) from its USD value: ``premium_usd / underlying``."""
+    """Option premium in coin (BTC) from its USD value: ``premium_usd / underlying``.
+
+    Parameters
+    ----------
+    premium_usd : float, array_like or Series
+        Option premium in USD (not checked for sign or finiteness).
+    underlying : float, array_like or Series
+        USD price of the future or index the option is written on, finite and > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Premium in coin. A Series (index of ``premium_usd``, else of ``underlying``) when one of
+        them is a Series of the result's length; the values are combined by position, not
+        aligned on the index. A float for scalar inputs.
+
+    Raises
+    ------
+    ConfigError
+        If an ``underlying`` value is not finite or not > 0.
+    """
     u = _positive(underlying, "underlying")
     return _out(np.asarray(premium_usd, dtype=float) / u, premium_usd, underlying)
 
 
 def premium_to_usd(premium_coin: Any, underlying: Any) -> Any:
-    """USD value of a premium quoted in coin: ``premium_coin * underlying``."""
+    """USD value of a premium quoted in coin: ``premium_coin * underlying``.
+
+    Parameters
+    ----------
+    premium_coin : float, array_like or Series
+        Option premium in coin (BTC), e.g. Deribit's ``mark_price``.
+    underlying : float, array_like or Series
+        USD price of the future or index the option is written on, finite and > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Premium in USD. A Series (index of ``premium_coin``, else of ``underlying``) when one of
+        them is a Series of the result's length; the values are combined by position, not
+        aligned on the index. A float for scalar inputs.
+
+    Raises
+    ------
+    ConfigError
+        If an ``underlying`` value is not finite or not > 0.
+    """
     u = _positive(underlying, "underlying")
     return _out(np.asarray(premium_coin, dtype=float) * u, premium_coin, underlying)
 
@@ -86,7 +126,27 @@ def inverse_future_pnl(size_usd: Any, entry: Any, exit: Any) -> Any:
 
 
 def linear_future_pnl(quantity: Any, entry: Any, exit: Any) -> Any:
-    """P&L in USD of a linear (USD-margined) future of ``quantity`` coins: ``q (exit - entry)``."""
+    """P&L in USD of a linear (USD-margined) future of ``quantity`` coins: ``q (exit - entry)``.
+
+    Parameters
+    ----------
+    quantity : float or array_like
+        Position size in coins, positive for a long position, negative for a short one.
+    entry, exit : float or array_like
+        Entry and exit (or mark) prices in USD per coin, finite and > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Profit in USD (negative = loss). A Series (index of ``exit``, else ``entry``, else
+        ``quantity``) when one of them is a Series of the result's length; values are combined
+        by position, not aligned on the index.
+
+    Raises
+    ------
+    ConfigError
+        If an ``entry`` or ``exit`` price is not finite or not > 0.
+    """
     e = _positive(entry, "entry")
     x = _positive(exit, "exit")
     q = np.asarray(quantity, dtype=float)

@@ -227,6 +227,35 @@ def black76_price(
     Arguments as :func:`black_scholes_price`, with ``F`` the futures price. ``r`` discounts the
     payoff (use ``r = 0`` for a premium paid at expiry or for a venue that does not discount).
 
+    Parameters
+    ----------
+    F, K : array_like
+        Futures (or forward) price and strike, finite and > 0, in the same currency.
+    T : array_like
+        Time to expiry in years, finite and > 0.
+    sigma : array_like
+        Annual volatility of the futures price (fraction, 0.8 = 80%), finite and >= 0; with
+        ``sigma = 0`` the price is the discounted intrinsic value ``exp(-rT) max(F - K, 0)``
+        (call) or ``exp(-rT) max(K - F, 0)`` (put).
+    r : array_like
+        Continuously compounded annual discount rate (fraction); not validated.
+    kind : str, bool or array_like
+        ``"call"``/``"put"`` (or ``"c"``/``"p"``, or booleans, True = call), broadcast with the
+        other inputs.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The option price in the currency of ``F``. A Series named ``"price"`` with the index of
+        the first Series among ``F``, ``K``, ``T``, ``sigma`` when the result is 1-d of its
+        length; a float for scalar inputs.
+
+    Raises
+    ------
+    ConfigError
+        If ``F``, ``K`` or ``T`` is not finite and > 0, ``sigma`` not finite and >= 0, ``kind``
+        is not a call/put word, or ``F``, ``K``, ``T`` and ``sigma`` do not broadcast.
+
     References
     ----------
     Black, F. (1976), "The pricing of commodity contracts", *Journal of Financial Economics* 3.

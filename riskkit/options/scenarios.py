@@ -31,6 +31,7 @@ from riskkit.exceptions import ConfigError, DataError
 from riskkit.options.pricing import _gbsm, parse_kind
 
 __all__ = [
+    "DERIBIT_BTC_PRICE_RANGE",
     "GridMarginResult",
     "GridCalibration",
     "make_book",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 _INSTRUMENTS = {"future", "call", "put"}
+
+# Largest simple price move R of Deribit's BTC portfolio-margin grid (+-16%).
+# Source: Deribit support, "Portfolio Margin".
+DERIBIT_BTC_PRICE_RANGE = 0.16
 
 
 def make_book(rows: list[dict]) -> pd.DataFrame:
@@ -325,7 +330,7 @@ def _finish(
 def deribit_grid_margin(
     positions: pd.DataFrame,
     underlying: float,
-    price_range: float = 0.16,
+    price_range: float = DERIBIT_BTC_PRICE_RANGE,
     steps: int = 4,
     vol_up: float = 0.5,
     vol_down: float = 0.25,
@@ -344,7 +349,8 @@ def deribit_grid_margin(
     underlying : float
         Current futures price.
     price_range : float
-        Largest simple price move ``R`` (0.16 = +-16%, Deribit's published BTC value).
+        Largest simple price move ``R``; default :data:`DERIBIT_BTC_PRICE_RANGE` (0.16 = +-16%,
+        Deribit's published BTC value).
     steps : int
         Buckets on each side of zero: ``2 * steps + 1`` evenly spaced moves over ``[-R, R]``
         (4 gives Deribit's 9 buckets including zero).

@@ -34,7 +34,24 @@ def _frame(returns: pd.DataFrame, min_obs: int = 2) -> pd.DataFrame:
 
 
 def pairs_from_matrices(mats: np.ndarray, columns: pd.Index, index: pd.Index) -> pd.DataFrame:
-    """Upper-triangle entries of a stack of (T, N, N) matrices as a DataFrame, columns ``A/B``."""
+    """Upper-triangle entries of a stack of (T, N, N) matrices as a DataFrame, columns ``A/B``.
+
+    Parameters
+    ----------
+    mats : ndarray, shape (T, N, N)
+        Stack of matrices (e.g. correlation forecasts), one per date; only the strict upper
+        triangle ``mats[:, i, j]``, ``i < j``, is read.
+    columns : Index
+        The ``N`` asset names, in the order of the matrices' rows and columns.
+    index : Index
+        The ``T`` row labels (dates) of the result.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``index``; one column per pair ``i < j`` named ``f"{columns[i]}/{columns[j]}"``,
+        in the order of :func:`itertools.combinations`. Nothing is validated: shapes must match.
+    """
     pairs = list(combinations(range(len(columns)), 2))
     data = {f"{columns[i]}/{columns[j]}": mats[:, i, j] for i, j in pairs}
     return pd.DataFrame(data, index=index)
@@ -50,7 +67,30 @@ def rolling_correlation(
 ) -> pd.DataFrame:
     """Rolling-window sample correlation, shifted one day: the value on t uses t-window..t-1.
 
-    Returns one column per pair (``"A/B"``).
+    Parameters
+    ----------
+    returns : DataFrame
+        Aligned returns (T x N, N >= 2), one column per asset, finite (no NaN).
+    window : int
+        Number of past observations in each window (integer >= 3).
+    min_periods : int, optional
+        Fewest observations in a window for a value; default (or 0) ``window``. With fewer, the
+        first values use the expanding sample of past returns.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``returns``; one column per pair (``"A/B"``, pairs in column order) of
+        Pearson correlations; NaN on the first date and until ``min_periods`` past returns
+        exist.
+
+    Raises
+    ------
+    ConfigError
+        If ``window`` is not an integer >= 3.
+    DataError
+        If ``returns`` is not a DataFrame with at least two columns, has NaN or inf, or has
+        fewer than two rows.
     """
     if int(window) != window or window < 3:
         raise ConfigError(f"window must be an integer >= 3, got {window}")
@@ -104,9 +144,39 @@ def ewma_correlation(
 ) -> pd.DataFrame:
     """RiskMetrics EWMA correlation forecasts per date (value on t uses data up to t-1).
 
-    Returns one column per pair (``"A/B"``); see :func:`ewma_covariance`.
+    Parameters
+    ----------
+    returns : DataFrame
+        Aligned returns (T x N, N >= 2), one column per asset, finite; zero mean assumed.
+    lam : float
+        Decay in (0, 1) (0.94 for daily data in RiskMetrics).
+    seed_window : int
+        The starting covariance is the mean outer product of the first ``seed_window`` returns.
+        The forecasts for those first dates would use returns of the same or later dates, so
+        they are NaN (no look-ahead).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``returns``; one column per pair (``"A/B"``, pairs in column order): the
+        EWMA correlation forecast for each date, from :func:`ewma_covariance` without its last
+        (out-of-sample) matrix; NaN on the first ``seed_window`` dates.
+
+    Raises
+    ------
+    ConfigError
+        If ``lam`` is not in (0, 1).
+    DataError
+        If ``returns`` is not a DataFrame with at least two columns, has NaN or inf, or has
+        fewer than two rows.
+
+    References
+    ----------
+    J.P. Morgan/Reuters (1996), *RiskMetrics Technical Document*, 4th ed., section 5.2.
     """
     s = ewma_covariance(returns, lam, seed_window)[:-1]
     d = np.sqrt(np.einsum("tii->ti", s))
     corr = s / (d[:, :, None] * d[:, None, :])
+    # the seed covariance uses returns 0 .. seed_window-1: forecasts before that would look ahead
+    corr[: min(seed_window, len(corr))] = np.nan
     return pairs_from_matrices(corr, returns.columns, returns.index)

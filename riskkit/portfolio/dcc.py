@@ -209,6 +209,28 @@ def dcc_correlations(
 
     Returns ``(Q, R)``, each of shape (T + 1, N, N): entry ``t`` is the forecast for date ``t``
     from residuals up to ``t - 1`` (``Q_0 = Qbar``); entry ``T`` is the next-day forecast.
+
+    Parameters
+    ----------
+    z : array_like, shape (T, N)
+        Standardised residuals (unit variance per column), one column per asset.
+    a, b : float
+        DCC parameters of ``Q_t = (1 - a - b) Qbar + a z_{t-1} z_{t-1}' + b Q_{t-1}``; not
+        validated here (:func:`fit_dcc_correlation` keeps ``a, b >= 0``, ``a + b < 1``).
+    qbar : ndarray, shape (N, N), optional
+        Unconditional target ``Qbar``; default the full-sample second moment ``z' z / T``.
+
+    Returns
+    -------
+    Q : ndarray, shape (T + 1, N, N)
+        Quasi-correlation matrices.
+    R : ndarray, shape (T + 1, N, N)
+        Correlation matrices ``diag(Q_t)^{-1/2} Q_t diag(Q_t)^{-1/2}``.
+
+    References
+    ----------
+    Engle, R. F. (2002), "Dynamic conditional correlation: a simple class of multivariate GARCH
+    models", *Journal of Business & Economic Statistics* 20(3), 339-350.
     """
     z = np.asarray(z, dtype=float)
     T, N = z.shape

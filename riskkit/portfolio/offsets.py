@@ -201,10 +201,36 @@ def offset_vs_correlation(
     correlation ``rho``, stand-alone margins are ``k |N_i| s_i`` and the portfolio margin
     ``k sqrt(N' S N)``, with ``k = z_p`` (VaR) or ``phi(z_p) / (1 - p)`` (ES).
 
+    Parameters
+    ----------
+    vols : sequence of float or Series
+        Return volatility ``s_i`` of each asset over the margin horizon (fractions, >= 0).
+    notionals : sequence of float or Series
+        Signed notional ``N_i`` of each position (positive = long), in the same order as
+        ``vols``; Series are taken by position, not aligned on their index.
+    correlations : float or sequence of float
+        Common pairwise correlations to evaluate, each in ``[-1 / (n - 1), 1]`` for ``n``
+        assets (the range in which the correlation matrix is positive semi-definite).
+    level : float
+        Confidence level, a fraction in (0, 1).
+    measure : {"es", "var"}
+        Normal Expected Shortfall or Value-at-Risk (lower case only).
+    max_reduction : float
+        Largest share of the offset passed on, in [0, 1] (see :func:`capped_margin`).
+
     Returns
     -------
     DataFrame
-        Indexed by ``correlation``; the columns of :func:`capped_margin`.
+        Indexed by ``correlation`` (the values of ``correlations``, in order); the columns of
+        :func:`capped_margin`: ``sum_single``, ``portfolio``, ``offset``, ``offset_ratio``,
+        ``reduction`` and ``margin``, in the currency of ``notionals``.
+
+    Raises
+    ------
+    ConfigError
+        If ``level`` is not in (0, 1), ``measure`` is not ``"es"`` or ``"var"``, ``vols`` and
+        ``notionals`` are not 1-d of equal length, a volatility is negative, a correlation is
+        outside the admissible range, or ``max_reduction`` is outside [0, 1].
     """
     lvl = check_level(level)
     if measure not in ("es", "var"):

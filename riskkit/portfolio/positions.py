@@ -208,6 +208,27 @@ def pnl_from_quantities(
 
     Raises :class:`DataError` naming the assets without a price column, and the dates on which a
     held asset has no price.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Price histories, one column per asset, indexed by date in time order (not sorted
+        here); only the columns of the held assets are used.
+    quantities : Series or mapping
+        Signed quantity (units, e.g. coins) per asset; positive = long, negative = short.
+
+    Returns
+    -------
+    Series
+        Named ``"pnl"``, indexed by ``prices.index[1:]`` (the date of the later price): P&L in
+        the price currency, gains positive (the loss is ``-pnl``).
+
+    Raises
+    ------
+    DataError
+        If ``quantities`` is not a Series or mapping, is empty, has duplicate labels, names an
+        asset without a price column, has a non-finite quantity or only zero quantities; or if
+        a held asset's price is missing, non-finite or not > 0 on some date.
     """
     q = check_notionals(quantities, prices.columns)
     px = prices[q.index].astype(float)

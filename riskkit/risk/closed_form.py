@@ -86,10 +86,36 @@ def student_t_var_es(
     where ``g_df`` is the t density (McNeil, Frey & Embrechts 2015, Example 2.15, eq. 2.19 for the
     standard t; ES needs ``df > 1``).
 
+    Parameters
+    ----------
+    level : float or sequence of float
+        Confidence level(s) alpha in (0, 1).
+    df : float
+        Degrees of freedom of the t distribution (> 1; > 2 unless ``scale`` is given).
+    mu : float
+        Mean (location) of the return; not validated.
+    sigma : float, optional
+        Standard deviation of the return (> 0); default 1 when ``scale`` is not given.
+    scale : float, optional
+        Scale ``s`` of the t distribution (> 0), instead of ``sigma``.
+
     Returns
     -------
     tuple of float or numpy.ndarray
-        ``(var, es)`` for one level; shape ``(len(level), 2)`` for several.
+        ``(var, es)`` for one level; shape ``(len(level), 2)`` for several, columns VaR and ES.
+        Both are positive loss numbers (in the units of the return) when ``mu`` is small.
+
+    Raises
+    ------
+    ConfigError
+        If ``df <= 1``; both ``sigma`` and ``scale`` are given; ``df <= 2`` without ``scale``;
+        ``sigma`` or ``scale`` is not > 0; or a level is not in (0, 1) (or the sequence is
+        empty).
+
+    References
+    ----------
+    McNeil, A. J., Frey, R., & Embrechts, P. (2015). Quantitative Risk Management, revised ed.,
+    Princeton University Press, Section 2.3.
     """
     if not df > 1:
         raise ConfigError(f"df must be > 1 for ES to exist, got {df!r}")

@@ -155,7 +155,30 @@ class CornishFisherParams:
 
 
 def cornish_fisher_z(z: np.ndarray, skew: float, exkurt: float) -> np.ndarray:
-    """Cornish-Fisher expansion of a standard-normal quantile ``z``."""
+    """Cornish-Fisher expansion of a standard-normal quantile ``z``.
+
+    ``z_CF = z + (z^2 - 1) S / 6 + (z^3 - 3 z) K / 24 - (2 z^3 - 5 z) S^2 / 36``.
+
+    Parameters
+    ----------
+    z : numpy.ndarray or float
+        Standard-normal quantile(s) ``Phi^{-1}(p)``; for a loss tail of the return use the
+        lower tail, ``p = 1 - alpha``.
+    skew : float
+        Skewness ``S`` of the distribution.
+    exkurt : float
+        Excess kurtosis ``K`` (kurtosis minus 3).
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Quantile(s) of the standardised (zero-mean, unit-variance) distribution, same shape as
+        ``z``; the return quantile is ``mu + sigma z_CF``. Not checked for monotonicity.
+
+    References
+    ----------
+    Maillard, D. (2012). A user's guide to the Cornish Fisher expansion. SSRN 1997178.
+    """
     return (
         z
         + (z**2 - 1.0) * skew / 6.0
@@ -169,6 +192,23 @@ def cornish_fisher_tail_mean(p: float, skew: float, exkurt: float) -> float:
 
     Uses the truncated normal moments ``m_k = E[Z^k | Z < z_p]``: ``m1 = -phi/p``,
     ``m2 = 1 - z_p phi/p``, ``m3 = -(z_p^2 + 2) phi/p`` with ``phi = phi(z_p)``.
+
+    Parameters
+    ----------
+    p : float
+        Lower-tail probability in (0, 1), ``1 - alpha`` for confidence level alpha; not
+        validated.
+    skew : float
+        Skewness of the distribution.
+    exkurt : float
+        Excess kurtosis (kurtosis minus 3).
+
+    Returns
+    -------
+    float
+        Mean of the standardised Cornish-Fisher quantile over the lower tail ``u < p`` (a
+        negative number for small ``p``); the return's tail mean is ``mu + sigma`` times it,
+        and the ES of the loss is minus that.
     """
     z = stats.norm.ppf(p)
     phi = stats.norm.pdf(z)

@@ -26,15 +26,36 @@ def ljung_box(
 ) -> pd.DataFrame:
     """Ljung-Box Q test on ``z`` (or ``z^2``) at several lags (``statsmodels``).
 
+    Parameters
+    ----------
+    std_resid : Series or ndarray
+        Standardised residuals ``z``, 1-d and finite.
+    lags : sequence of int
+        Lags at which the Q statistic is computed (each uses all autocorrelations up to it).
+    squared : bool
+        Test ``z^2`` (remaining volatility clustering) instead of ``z`` (serial correlation).
+
     Returns
     -------
     pandas.DataFrame
-        Index: lag; columns ``lb_stat``, ``lb_pvalue``.
+        Index: lag (named ``lag``, one row per entry of ``lags``); columns ``lb_stat``,
+        ``lb_pvalue`` (chi-square with ``lag`` degrees of freedom).
+
+    Raises
+    ------
+    DataError
+        If ``std_resid`` is not 1-d or numeric, has a NaN or infinite value, or has fewer than
+        ``max(lags) + 2`` observations.
 
     Notes
     -----
     On residuals of a fitted GARCH the chi-square reference is approximate (the
     degrees-of-freedom correction for estimated parameters is not applied).
+
+    References
+    ----------
+    Ljung, G. M. and Box, G. E. P. (1978), "On a measure of lack of fit in time series models",
+    *Biometrika* 65(2), 297-303.
     """
     z = as_return_series(std_resid, name="std_resid", min_obs=max(lags) + 2).to_numpy()
     x = z**2 if squared else z
@@ -46,10 +67,30 @@ def ljung_box(
 def arch_lm(std_resid: pd.Series | np.ndarray, nlags: int = 10) -> dict[str, float]:
     """Engle's (1982) ARCH-LM test: regress ``z^2_t`` on ``nlags`` of its lags; ``n R^2``.
 
+    Parameters
+    ----------
+    std_resid : Series or ndarray
+        Standardised residuals ``z`` (not squared: :func:`statsmodels.stats.diagnostic.het_arch`
+        squares them), 1-d and finite.
+    nlags : int
+        Number of lags of ``z^2`` in the auxiliary regression (with a constant).
+
     Returns
     -------
     dict
-        ``lm_stat``, ``lm_pvalue`` (chi-square with ``nlags`` df), ``f_stat``, ``f_pvalue``.
+        ``lm_stat``, ``lm_pvalue`` (chi-square with ``nlags`` df), ``f_stat``, ``f_pvalue``
+        (F version of the same restriction), all floats.
+
+    Raises
+    ------
+    DataError
+        If ``std_resid`` is not 1-d or numeric, has a NaN or infinite value, or has fewer than
+        ``nlags + 10`` observations.
+
+    References
+    ----------
+    Engle, R. F. (1982), "Autoregressive conditional heteroscedasticity with estimates of the
+    variance of United Kingdom inflation", *Econometrica* 50(4), 987-1007.
     """
     z = as_return_series(std_resid, name="std_resid", min_obs=nlags + 10).to_numpy()
     try:
@@ -125,12 +166,28 @@ def qq_data(std_resid: pd.Series | np.ndarray, result=None, ppf=None) -> pd.Data
 def residual_diagnostics(result, lags: int = 10) -> pd.Series:
     """One row of p-values summarising the residual checks of a :class:`GarchResult`.
 
+    Parameters
+    ----------
+    result : GarchResult
+        Fitted model; its ``std_resid`` (a Series), ``fit_params.ppf`` (innovation quantile
+        function) and ``spec.label`` are used.
+    lags : int
+        Lag of the two Ljung-Box tests and number of lags of the ARCH-LM test.
+
     Returns
     -------
     pandas.Series
         ``lb_z``, ``lb_z2`` (Ljung-Box at ``lags``), ``arch_lm`` (``lags``), ``sign_bias_joint``
         p-values, and ``ks`` (Kolmogorov-Smirnov against the fitted innovation distribution;
-        approximate because parameters are estimated).
+        approximate because parameters are estimated; the fitted CDF is obtained by
+        interpolating the quantile function on levels ``1e-5 .. 1 - 1e-5``). Named
+        ``result.spec.label``.
+
+    Raises
+    ------
+    DataError
+        If the residuals have a NaN or infinite value or are too few for the tests (see
+        :func:`ljung_box`, :func:`arch_lm`, :func:`sign_bias_test`).
     """
     z = result.std_resid
     lb = ljung_box(z, lags=[lags]).iloc[0]["lb_pvalue"]

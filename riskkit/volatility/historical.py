@@ -102,6 +102,7 @@ def ewma_variance(
     lam: float = 0.94,
     init: Literal["sample", "first", "backcast"] | float = "sample",
     init_obs: int = 30,
+    mask_warmup: bool = True,
 ) -> pd.Series:
     """Exponentially weighted moving average of squared returns (RiskMetrics 1996).
 
@@ -121,6 +122,11 @@ def ewma_variance(
         number. Its influence decays like ``lam**t`` (about 0.2% after 100 days at 0.94).
     init_obs : int
         Observations used by ``init="sample"``.
+    mask_warmup : bool
+        ``"sample"`` and ``"backcast"`` starting values use the first ``init_obs`` (75)
+        returns, so the values before the last of them depend on later returns. With
+        ``mask_warmup=True`` (default) those values are NaN, so that every value uses returns up
+        to its own date only; ``False`` keeps them (as ``arch`` and RiskMetrics do in-sample).
 
     Returns
     -------
@@ -131,24 +137,30 @@ def ewma_variance(
         raise ConfigError(f"lam must lie strictly between 0 and 1, got {lam!r}")
     r = as_return_series(returns, min_obs=2)
     x = r.to_numpy()
+    seed_obs = 1  # returns the starting value uses
     if isinstance(init, int | float) and not isinstance(init, bool):
         s0 = float(init)
         if s0 < 0:
             raise ConfigError(f"init variance must be >= 0, got {init!r}")
+        seed_obs = 0
     elif init == "sample":
         if init_obs < 1:
             raise ConfigError(f"init_obs must be >= 1, got {init_obs!r}")
-        s0 = float(np.mean(x[: min(init_obs, len(x))] ** 2))
+        seed_obs = min(init_obs, len(x))
+        s0 = float(np.mean(x[:seed_obs] ** 2))
     elif init == "first":
         s0 = float(x[0] ** 2)
     elif init == "backcast":
         from riskkit.volatility.recursion import backcast
 
+        seed_obs = min(75, len(x))  # arch's backcast window
         s0 = backcast(x)
     else:
         raise ConfigError(f"init must be 'sample', 'first', 'backcast' or a number, got {init!r}")
     zi = signal.lfiltic([1.0 - lam], [1.0, -lam], y=[s0])
     s2, _ = signal.lfilter([1.0 - lam], [1.0, -lam], x**2, zi=zi)
+    if mask_warmup and seed_obs > 1:
+        s2[: seed_obs - 1] = np.nan
     return pd.Series(s2, index=r.index, name="ewma_variance")
 
 
@@ -158,9 +170,55 @@ def ewma_volatility(
     init: Literal["sample", "first", "backcast"] | float = "sample",
     init_obs: int = 30,
     periods_per_year: float | None = None,
+    mask_warmup: bool = True,
 ) -> pd.Series:
-    """Square root of :func:`ewma_variance`, optionally annualised."""
-    vol = np.sqrt(ewma_variance(returns, lam, init, init_obs)).rename("ewma_volatility")
+    """Square root of :func:`ewma_variance`, optionally annualised.
+
+    ``s_t = sqrt(lam s_{t-1}^2 + (1 - lam) r_t^2)``: the value at t uses returns up to and
+    including t and is the volatility forecast for t+1 (shift by one before comparing it with
+    day t+1's return).
+
+    Parameters
+    ----------
+    returns : pandas.Series
+        Returns (fractions, log returns in riskkit), no NaN; the mean is taken as zero, as in
+        RiskMetrics.
+    lam : float
+        Decay in (0, 1). RiskMetrics: 0.94 daily, 0.97 monthly.
+    init : {"sample", "first", "backcast"} or float
+        Starting *variance* before the first return; see :func:`ewma_variance`. With
+        ``"sample"`` the start uses the first ``init_obs`` returns, so the earliest values
+        would depend on returns after their date: see ``mask_warmup``.
+    init_obs : int
+        Observations used by ``init="sample"`` (>= 1).
+    periods_per_year : float, optional
+        Annualise with ``sqrt(periods_per_year)`` (365 for crypto, 252 for equities);
+        ``None`` keeps the per-period volatility.
+    mask_warmup : bool
+        NaN for the values whose starting value uses later returns (default); see
+        :func:`ewma_variance`.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``ewma_volatility``, same index as ``returns``.
+
+    Raises
+    ------
+    ConfigError
+        If ``lam`` is not in (0, 1), ``init`` is not a known option or a number >= 0,
+        ``init_obs < 1`` with ``init="sample"``, or ``periods_per_year`` is not positive.
+    DataError
+        If ``returns`` has fewer than two observations, a NaN or infinite value, or is not
+        numeric and 1-d.
+
+    References
+    ----------
+    J.P. Morgan/Reuters (1996), *RiskMetrics Technical Document*, 4th ed.
+    """
+    vol = np.sqrt(ewma_variance(returns, lam, init, init_obs, mask_warmup)).rename(
+        "ewma_volatility"
+    )
     return _maybe_annualize(vol, periods_per_year)
 
 
@@ -249,6 +307,34 @@ def garman_klass(
     """Garman-Klass (1980) estimator:
     ``var = mean(0.5 ln(H/L)^2 - (2 ln 2 - 1) ln(C/O)^2)``.
 
+    Parameters
+    ----------
+    ohlc : pandas.DataFrame
+        Columns ``open``, ``high``, ``low`` and ``close`` (case-insensitive) of each bar,
+        finite positive prices with open and close inside ``[low, high]``.
+    window : int, optional
+        Rolling window in bars (integer >= 2); ``None`` gives one number over the whole sample.
+    periods_per_year : float, optional
+        Annualise with ``sqrt(periods_per_year)`` (365 for crypto daily bars, 252 for
+        equities); ``None`` keeps the per-bar volatility.
+
+    Returns
+    -------
+    float or pandas.Series
+        Volatility (standard deviation of the log return, a fraction) per bar or annualised:
+        a float for ``window=None``; otherwise a Series named ``"garman_klass"``, indexed like
+        ``ohlc``, the rolling estimate over the bars up to and including each date (NaN for
+        the first ``window - 1`` bars).
+
+    Raises
+    ------
+    DataError
+        If ``ohlc`` is not a DataFrame, lacks a column, has a missing or non-positive price or
+        an inconsistent bar (high < low, or open/close outside [low, high]), or ``window``
+        exceeds the number of bars.
+    ConfigError
+        If ``window`` is not an integer >= 2, or ``periods_per_year`` is not positive.
+
     Notes
     -----
     Assumes zero drift and no opening jump (true for 24/7 crypto: a bar opens at the previous
@@ -271,6 +357,34 @@ def rogers_satchell(
 ) -> float | pd.Series:
     """Rogers-Satchell (1991) drift-independent estimator:
     ``var = mean(ln(H/C) ln(H/O) + ln(L/C) ln(L/O))``.
+
+    Parameters
+    ----------
+    ohlc : pandas.DataFrame
+        Columns ``open``, ``high``, ``low`` and ``close`` (case-insensitive) of each bar,
+        finite positive prices with open and close inside ``[low, high]``.
+    window : int, optional
+        Rolling window in bars (integer >= 2); ``None`` gives one number over the whole sample.
+    periods_per_year : float, optional
+        Annualise with ``sqrt(periods_per_year)`` (365 for crypto daily bars, 252 for
+        equities); ``None`` keeps the per-bar volatility.
+
+    Returns
+    -------
+    float or pandas.Series
+        Volatility (standard deviation of the log return, a fraction) per bar or annualised:
+        a float for ``window=None``; otherwise a Series named ``"rogers_satchell"``, indexed like
+        ``ohlc``, the rolling estimate over the bars up to and including each date (NaN for
+        the first ``window - 1`` bars).
+
+    Raises
+    ------
+    DataError
+        If ``ohlc`` is not a DataFrame, lacks a column, has a missing or non-positive price or
+        an inconsistent bar (high < low, or open/close outside [low, high]), or ``window``
+        exceeds the number of bars.
+    ConfigError
+        If ``window`` is not an integer >= 2, or ``periods_per_year`` is not positive.
 
     References
     ----------

@@ -229,8 +229,9 @@ def test_file_that_does_not_match_names_every_problem(parameter_set, tmp_path):
     with pytest.raises(SchemaError, match="not valid JSON"):
         (tmp_path / "broken.json").write_text("{")
         load_parameter_set(tmp_path / "broken.json")
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaError, match=r"never\.json \(not written\)") as excinfo:
         write_parameter_set(bad, tmp_path / "never.json")
+    assert "$.assets.SYN.im_rate" in str(excinfo.value)
     assert not (tmp_path / "never.json").exists()
 
 

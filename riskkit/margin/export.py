@@ -256,10 +256,10 @@ def write_parameter_set(data: Mapping[str, Any], path: str | Path) -> Path:
     ------
     SchemaError
         If the converted data fail :func:`validate_parameter_set`; nothing is written then. The
-        message does not name ``path``.
+        message names ``path`` (the file that was not written) and every failing JSON path.
     """
     clean = to_jsonable(data)
-    validate_parameter_set(clean)
+    validate_parameter_set(clean, source=f"{path} (not written)")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(clean, indent=2, sort_keys=True) + "\n", encoding="utf-8")

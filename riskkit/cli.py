@@ -267,11 +267,20 @@ def _cmd_check_params(args: argparse.Namespace) -> int:
     assets = data.get("assets", {})
     items = assets.items() if isinstance(assets, dict) else ((a.get("asset"), a) for a in assets)
     print(f"{args.file}: valid margin parameter file ({len(assets)} asset(s))")
+    # the numbers a margin engine reads first, in this order; the rest stays in the file
+    headline = (
+        "im_rate",
+        "mm_rate",
+        "max_leverage",
+        "collateral_haircut",
+        "liquidation_penalty",
+        "as_of",
+    )
     for name, entry in items:
-        keys = {k: v for k, v in entry.items() if isinstance(v, (int, float, str)) and k != "asset"}
         shown = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in list(keys.items())[:6]
+            f"{k}={entry[k]:.4g}" if isinstance(entry[k], float) else f"{k}={entry[k]}"
+            for k in headline
+            if k in entry
         )
         print(f"  {name}: {shown}")
     return EXIT_OK

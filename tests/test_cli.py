@@ -118,7 +118,11 @@ def test_calibrate_and_check_params(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "assets calibrated: BTC" in out and "FAILED TINY: calibrate: DataError" in out
     params = out_dir / "margin_parameters.json"
     assert main(["check-params", str(params)]) == EXIT_OK
-    assert "valid margin parameter file (1 asset(s))" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "valid margin parameter file (1 asset(s))" in out
+    # the headline rates, as written in the file
+    im = json.loads(params.read_text())["assets"]["BTC"]["im_rate"]
+    assert f"BTC: im_rate={im:.4g}, mm_rate=" in out
     # every asset succeeding: exit 0
     assert main([*args, str(tmp_path / "run2"), "--assets", "BTC"]) == EXIT_OK
     capsys.readouterr()

@@ -1026,13 +1026,10 @@ def asset_figures(
 
     Notes
     -----
-    Switches matplotlib to the ``Agg`` backend unless an inline backend is active.
+    Figures are built as ``matplotlib.figure.Figure`` objects, without pyplot, so the caller's
+    matplotlib backend and open figures are left alone (this also runs on worker processes).
     """
-    import matplotlib
-
-    if "inline" not in matplotlib.get_backend().lower():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from riskkit.backtest import plot_backtest
 
@@ -1042,7 +1039,8 @@ def asset_figures(
     out: list[Path] = []
     forecasts = (getattr(calibration, "forecasts", None) or {}).get("long")
     if isinstance(forecasts, pd.DataFrame) and not forecasts.empty:
-        fig, ax = plt.subplots(figsize=(10, 4))
+        fig = Figure(figsize=(10, 4))
+        ax = fig.subplots()
         plot_backtest(
             forecasts,
             level,
@@ -1051,7 +1049,6 @@ def asset_figures(
         )
         ax.set_xlabel("forecast date (UTC)")
         out += _save(fig, target, "backtest", formats)
-        plt.close(fig)
     mp = getattr(calibration, "margin_path", None)
     if isinstance(mp, pd.DataFrame) and not mp.empty:
         labels = {
@@ -1061,7 +1058,8 @@ def asset_figures(
             "mm": "published maintenance margin",
         }
         styles = {"raw_im": "-", "charged_im": "-", "im": "-", "mm": "--"}
-        fig, ax = plt.subplots(figsize=(10, 4))
+        fig = Figure(figsize=(10, 4))
+        ax = fig.subplots()
         for col, label in labels.items():
             if col in mp.columns:
                 lw = 0.8 if col == "raw_im" else 1.2
@@ -1074,7 +1072,6 @@ def asset_figures(
         ax.set_title(f"{asset}: margin path{sub}")
         ax.legend(loc="upper left", fontsize=8)
         out += _save(fig, target, "margin_path", formats)
-        plt.close(fig)
     return out
 
 

@@ -23,7 +23,6 @@ With ``--scheduler`` the run uses an existing cluster (all its workers) instead 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -114,8 +113,9 @@ def _signature(outcomes) -> list:
 
 
 def run(sizes, days: int, window: int, seed: int, scheduler: str | None) -> pd.DataFrame:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
+    from riskkit.parallel import executor_from_spec
     from riskkit.pipeline import calibrate_assets
 
     config = _config(days, window, seed)
@@ -137,18 +137,8 @@ def run(sizes, days: int, window: int, seed: int, scheduler: str | None) -> pd.D
         data = dict(list(data_all.items())[:n])
         times, sigs = {}, {}
         for workers in (1, 2):
-            with (
-                LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                    # a worker's heartbeat racing the shutdown logs a harmless ERROR; task errors
-                    # still reach the client as exceptions
-                    silence_logs=logging.CRITICAL,
-                ) as cluster,
-                Client(cluster) as client,
-            ):
+            # the same LocalCluster riskkit itself uses for executor: local
+            with executor_from_spec("local", max_workers=workers) as client:
                 client.wait_for_workers(workers)
                 client.run(_warm_up)
                 t0 = time.perf_counter()

@@ -8,8 +8,9 @@ mean) x 1,500 days, capped by the history each asset has.
 
 Baseline, in the same run: for every day, ``arch_model(100 * window, ...).fit(disp="off")`` from
 scratch, the one-step variance forecast, and VaR/ES from arch's standardised distribution.
-riskkit: :func:`riskkit.backtest.rolling_forecast` with :class:`riskkit.volatility.fast.FastGarch`
-(analytic gradients, warm starts) on a pool of worker processes.
+riskkit: :func:`riskkit.backtest.rolling_forecast` with :class:`riskkit.risk.FastGarch` (the fast
+backend of :class:`riskkit.volatility.GarchSpec`: analytic gradients, warm starts) on a pool of
+worker processes.
 
 Run ``python benchmarks/rolling_backtest.py`` (``--days 30`` for a smoke run). The last line is
 ``speedup: <x>x``.
@@ -105,11 +106,12 @@ def explain_difference(s: pd.Series, t: int, window: int, spec: tuple) -> tuple[
     from arch import arch_model
 
     from riskkit.backtest.rolling import DEFAULT_BLOCK_DATES
-    from riskkit.volatility.fast import FastGarch, backcast, garch_loglik
+    from riskkit.risk import FastGarch
+    from riskkit.volatility import GarchSpec
 
     vol, dist, mean = spec
     r = s.to_numpy()
-    est = FastGarch(*spec)
+    est = FastGarch(GarchSpec(vol, dist=dist, mean=mean))
     params = None
     for u in range(window + ((t - window) // DEFAULT_BLOCK_DATES) * DEFAULT_BLOCK_DATES, t + 1):
         params = est.fit(r[u - window : u], warm_start=params)
@@ -118,9 +120,11 @@ def explain_difference(s: pd.Series, t: int, window: int, spec: tuple) -> tuple[
         y, mean="Zero" if mean == "zero" else "Constant", vol="GARCH", p=1,
         o=1 if vol == "GJR" else 0, q=1, dist=dist,
     ).fit(disp="off")  # fmt: skip
-    bc = backcast(y - y.mean() if mean == "constant" else y)
-    arch_ll = garch_loglik(res.params.to_numpy(), y, bc, vol, dist, mean)
-    return params.loglik, arch_ll
+    # riskkit's fit in percent units: its return-unit log-likelihood minus n ln(100)
+    fast_ll = params.info["loglik"] - window * np.log(100.0)
+    lik = est.spec.fast_likelihood()
+    arch_ll = lik.loglik(res.params.to_numpy(), y, lik.residuals(y)[1])
+    return fast_ll, arch_ll
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -132,7 +136,8 @@ def main(argv: list[str] | None = None) -> float:
     args = parser.parse_args(argv)
 
     from riskkit.backtest import rolling_forecast
-    from riskkit.volatility.fast import FastGarch
+    from riskkit.risk import FastGarch
+    from riskkit.volatility import GarchSpec
 
     specs = FULL_SPECS if args.full else SPECS
     assets = FULL_ASSETS if args.full else ASSETS
@@ -164,9 +169,10 @@ def main(argv: list[str] | None = None) -> float:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
 
         def run(job: tuple[str, str]) -> np.ndarray:
+            vol, dist, mean = specs[job[1]]
             fc = rolling_forecast(
-                series[job[0]], FastGarch(*specs[job[1]]), levels=LEVEL, window=args.window,
-                refit_every=1, executor=pool, progress=False,
+                series[job[0]], FastGarch(GarchSpec(vol, dist=dist, mean=mean)), levels=LEVEL,
+                window=args.window, refit_every=1, executor=pool, progress=False,
             )  # fmt: skip
             return fc[[f"var_{LEVEL:g}", f"es_{LEVEL:g}"]].to_numpy()
 

@@ -1,6 +1,6 @@
 """Scaling of the per-asset calibration on a Dask cluster: 1 worker against 2 workers.
 
-Calibrates N synthetic assets (N = 10, 50, 200) with :func:`riskkit.pipeline.calibrate_assets`
+Calibrates N synthetic assets (N = 10, 50, 200) with :func:`riskkit.run.calibrate_assets`
 on a ``dask.distributed.LocalCluster`` of 1 and then 2 single-threaded worker processes, and
 prints the wall times and the scaling efficiency ``T1 / (2 * T2)`` (1.0 = perfect; the
 cluster's start-up and the workers' first imports are not timed). Every asset is a seeded
@@ -116,7 +116,7 @@ def run(sizes, days: int, window: int, seed: int, scheduler: str | None) -> pd.D
     from distributed import Client
 
     from riskkit.parallel import executor_from_spec
-    from riskkit.pipeline import calibrate_assets
+    from riskkit.run import calibrate_assets
 
     config = _config(days, window, seed)
     n_max = max(sizes)

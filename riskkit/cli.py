@@ -4,29 +4,43 @@ Commands
 --------
 calibrate        run a calibration from a YAML configuration (the report included)
 validate-config  check a configuration and list every problem
+config-schema    write the JSON Schema of a configuration file (for editors)
 validate-data    check a CSV/Parquet price file and list its defects with dates
+compare-feeds    compare two price feeds of one asset (deviation, lag, stale, missing bars)
 check-params     check a margin parameter file against its JSON Schema
-download         fetch daily bars from the Binance public bulk-data archive
+download         fetch bars or funding rates from the Binance public bulk-data archive
 datasets         list the bundled data series
 report           (re)build the report notebook of an existing run directory
 
 Exit codes: 0 success; 1 the command ran but something failed (an asset, a stage, a defect of
 severity "error", an invalid parameter file); 2 invalid usage or configuration (nothing was run);
 130 interrupted.
+
+``validate-data`` and ``calibrate`` take one flag per read option of
+:class:`riskkit.data.options.ReadOptions` (``--unit ms``, ``--sep ';'``, ``--timezone
+Europe/Zurich``, ``--day-boundary 08:00``, ``--interval 1h``, ``--partial-bars keep``,
+``--column Last=close``...) and ``--resample``: the flags are generated from the model's fields
+and their docstrings (:func:`add_data_flags`), and each is also the configuration key
+``data.<name>``. Output paths are checked before any work: an output that is one of the input
+files, an existing run directory or a path that cannot be written is refused, naming the flag.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
+import shlex
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from riskkit.exceptions import ConfigError, RiskkitError
+from riskkit.exceptions import ConfigError, DataError, RiskkitError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "add_data_flags", "DATA_FLAGS"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,6 +48,203 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 logger = logging.getLogger("riskkit.cli")
+
+#: ``data`` keys that are flags of ``validate-data`` and ``calibrate`` besides the read options
+DATA_FLAGS = ("resample",)
+#: metavars of the repeatable KEY=VALUE flags
+_PAIR_METAVARS = {"columns": "FILECOL=NAME", "select": "COLUMN=VALUE"}
+
+
+def _data_fields(extra: Iterable[str] = DATA_FLAGS) -> list[tuple[str, Any]]:
+    """``(name, FieldInfo)`` of every read option, then of the ``extra`` data-section keys."""
+    from riskkit.data.options import ReadOptions
+    from riskkit.run.config import DataSpec
+
+    fields = list(ReadOptions.model_fields.items())
+    return fields + [(name, DataSpec.model_fields[name]) for name in extra]
+
+
+def _flag(field: str) -> str:
+    """The command-line spelling of a data-section key (``--day-boundary``, ``--column``)."""
+    from riskkit.data.options import ReadOptions
+
+    return ReadOptions.option_name(field, "cli")
+
+
+def _dest(field: str) -> str:
+    return _flag(field).lstrip("-").replace("-", "_")
+
+
+def add_data_flags(parser: argparse.ArgumentParser, extra: Iterable[str] = DATA_FLAGS) -> None:
+    """Add one flag per read option (and per ``extra`` data key) to ``parser``.
+
+    Generated from the fields of :class:`riskkit.data.options.ReadOptions` (and of
+    :class:`riskkit.run.config.DataSpec` for ``extra``) and their docstrings, so flags, config
+    keys and their help cannot drift apart: ``day_boundary`` is ``--day-boundary``, a mapping
+    (``columns``, ``select``) a repeatable ``KEY=VALUE`` flag. Every flag defaults to None (not
+    given); :func:`_data_options` collects and checks the values given.
+    """
+    from riskkit._settings import Choice
+
+    group = parser.add_argument_group(
+        "reading the data", "each flag is also the configuration key data.<name>"
+    )
+    for name, field in _data_fields(extra):
+        flag = _flag(name)
+        text = " ".join((field.description or "").split()).replace("%", "%%")
+        help_ = f"{text} [data.{name}]"
+        if isinstance(field.default, dict):
+            names = [flag]
+            plural = "--" + name.replace("_", "-")
+            if plural != flag:
+                names.append(plural)
+            group.add_argument(
+                *names,
+                dest=_dest(name),
+                action="append",
+                default=None,
+                metavar=_PAIR_METAVARS.get(name, "KEY=VALUE"),
+                help=f"{help_} (repeatable)",
+            )
+            continue
+        choices = [m for m in field.metadata if isinstance(m, Choice)]
+        metavar = "{" + ",".join(choices[0].options) + "}" if choices else name.upper()
+        group.add_argument(flag, dest=_dest(name), default=None, metavar=metavar, help=help_)
+
+
+def _pairs(items: Sequence[str], flag: str, metavar: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        src, sep, dst = str(item).partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            example = "Last=close" if flag == "--column" else "exchange=bitstamp"
+            raise ConfigError(f"{flag} expects {metavar} (e.g. {example}), got {item!r}")
+        out[src.strip()] = dst.strip()
+    return out
+
+
+def _shown(value: Any) -> str:
+    """A flag value as a user types it (``Last=close``, ``'%Y-%m'``)."""
+    if isinstance(value, Mapping):
+        return " ".join(shlex.quote(f"{k}={v}") for k, v in value.items())
+    return shlex.quote(str(value))
+
+
+def _data_options(
+    args: argparse.Namespace, extra: Iterable[str] = ()
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The data options given as flags, checked: ``({field: value}, {field: flag used})``.
+
+    ``--freq`` (older spelling) stands for ``--interval``. Values are checked with the rules of
+    the configuration (:class:`~riskkit.data.options.ReadOptions`; intervals with
+    :func:`riskkit.bars.parse_interval`) and a bad one raises :class:`ConfigError` naming the
+    flag and the value.
+    """
+    from pydantic import ValidationError
+
+    from riskkit._settings import describe_errors, format_problems
+    from riskkit.bars import parse_interval
+    from riskkit.data.options import ReadOptions
+
+    given: dict[str, Any] = {}
+    used: dict[str, str] = {}
+    for name, field in _data_fields(extra):
+        value = getattr(args, _dest(name), None)
+        if value is None or value == []:
+            continue
+        if isinstance(field.default, dict):
+            value = _pairs(value, _flag(name), _PAIR_METAVARS.get(name, "KEY=VALUE"))
+        given[name], used[name] = value, _flag(name)
+    freq = getattr(args, "freq", None)
+    if freq is not None:
+        if "interval" in given and str(given["interval"]) != str(freq):
+            raise ConfigError(
+                f"--freq {_shown(freq)} and --interval {_shown(given['interval'])} disagree; "
+                "give --interval only"
+            )
+        given["interval"], used["interval"] = freq, used.get("interval", "--freq")
+    lines: list[str] = []
+    options = {k: v for k, v in given.items() if k in ReadOptions.model_fields}
+    bad: set[str] = set()
+    try:
+        ReadOptions.__pydantic_validator__.validate_python(options)
+    except ValidationError as exc:
+        for err, line in zip(exc.errors(), describe_errors(exc, ReadOptions), strict=True):
+            field = str(err["loc"][0]) if err["loc"] else ""
+            where, _, text = line.partition(": ")
+            key = where[len(field) + 1 :]
+            value = given.get(field)
+            shown = _shown({key: value[key]} if key and isinstance(value, Mapping) else value)
+            lines.append(f"{used.get(field, _flag(field))} {shown}: {text}")
+            bad.add(field)
+    for name in ("interval", "resample"):
+        if name in given and name not in bad:
+            try:
+                parse_interval(given[name], used[name])
+            except ConfigError as exc:
+                text = str(exc).partition(": ")[2]
+                text = text.removeprefix(f"{given[name]!r} ")
+                lines.append(f"{used[name]} {_shown(given[name])}: {text}")
+    if lines:
+        raise ConfigError(format_problems("invalid option(s)", lines))
+    return given, used
+
+
+def _name_flags(message: str, used: Mapping[str, str]) -> str:
+    """A configuration error with the keys set by flags named as the flags (``--unit
+    (data.unit)``), for a CLI user."""
+    for field, flag in used.items():
+        message = re.sub(
+            rf"(?<![\w.-])data\.{re.escape(field)}((?:\.[^\s:]+)?):",
+            lambda m, f=flag, k=field: f"{f} (data.{k}{m.group(1)}):",
+            message,
+        )
+    return message
+
+
+def _writable(path: str | None, flag: str) -> None:
+    """ConfigError naming ``flag`` unless a file can be written at ``path`` (its directory
+    exists and it is not a directory)."""
+    if not path:
+        return
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise ConfigError(f"{flag} {path}: is a directory; give a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{flag} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{flag} {path}: directory {parent} is not writable")
+
+
+def _write_text(path: str, text: str, flag: str) -> None:
+    """Write ``text`` to ``path``; an OS error becomes a ConfigError naming ``flag``."""
+    try:
+        Path(path).expanduser().write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _new_run_dir(path: str, flag: str = "--out") -> None:
+    """Refuse an existing run (any non-empty directory) and create the directory, naming
+    ``flag`` when it cannot be created."""
+    p = Path(path).expanduser()
+    if p.exists() and (not p.is_dir() or any(p.iterdir())):
+        what = (
+            "a calibration run"
+            if (p / "run.json").exists()
+            else ("a file" if not p.is_dir() else "a non-empty directory")
+        )
+        raise ConfigError(
+            f"{flag} {path}: already holds {what}; a run never overwrites one. Give a new "
+            f"directory, or omit {flag}: each run gets a new one under output.directory"
+        )
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{flag} {path}: cannot create the run directory ({exc.strerror or exc})"
+        ) from None
 
 
 def _version() -> str:
@@ -84,10 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="override run.seed")
     p.add_argument("--assets", nargs="+", metavar="ASSET", help="override the list of assets")
     p.add_argument(
-        "--out", metavar="DIR", help="run directory (default: a new one under output.directory)"
+        "--out",
+        metavar="DIR",
+        help="run directory, new or empty: an existing run is refused, never overwritten "
+        "(default: a new one under output.directory)",
     )
     p.add_argument("--no-report", action="store_true", help="skip the report notebook(s)")
     p.add_argument("--progress", action="store_true", help="show a progress bar over assets")
+    add_data_flags(p, (*DATA_FLAGS, "calendar"))
 
     p = sub.add_parser(
         "validate-config",
@@ -99,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", action="store_true", help="print the configuration with defaults")
 
     p = sub.add_parser(
+        "config-schema",
+        help="write the JSON Schema of a configuration file (for editors)",
+        description="Write the JSON Schema of a calibration configuration: every section and "
+        "key with its type, range, default and description. Point an editor at it (for YAML, "
+        "a first line '# yaml-language-server: $schema=FILE') to complete keys and flag "
+        "unknown keys, wrong types and values out of range while typing.",
+    )
+    p.add_argument("--out", "-o", metavar="FILE", help="write here (default: print it)")
+
+    p = sub.add_parser(
         "validate-data",
         help="check a CSV/Parquet price file and list its defects",
         description="Read a price file with riskkit.data.read_prices and report every defect "
@@ -106,16 +331,74 @@ def build_parser() -> argparse.ArgumentParser:
         "with dates. Exit code 1 if a defect of severity 'error' is found.",
     )
     p.add_argument("file", metavar="FILE", help="CSV or Parquet file")
-    p.add_argument("--timestamp", metavar="COL", help="timestamp column (default: detected)")
+    p.add_argument("--freq", default=None, help="older spelling of --interval")
     p.add_argument(
-        "--column",
-        action="append",
-        default=[],
-        metavar="FILECOL=NAME",
-        help="map a file column to open/high/low/close/volume (repeatable), e.g. Last=close",
+        "--csv",
+        metavar="OUT",
+        help="also write the defects to this CSV file (never one of the files read)",
     )
-    p.add_argument("--freq", default=None, help="bar interval, e.g. 1D or 1h (default: inferred)")
-    p.add_argument("--csv", metavar="OUT", help="also write the defects to this CSV file")
+    p.add_argument(
+        "--kind",
+        default="ohlcv",
+        choices=("ohlcv", "funding", "mark", "index", "premium"),
+        help="what the file holds: price bars (default), funding rates, or mark-price, "
+        "index-price or premium-index klines (Binance archive layout or plain CSV)",
+    )
+    p.add_argument(
+        "--cap",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="funding/premium: sanity bound on |value| (default 0.03 per funding interval, "
+        "0.05 for the premium index)",
+    )
+    p.add_argument(
+        "--compare-with",
+        metavar="FILE",
+        help="a second source of the same asset: add a cross-source comparison (deviation "
+        "quantiles, bars beyond --threshold, lag, stale stretches, missing bars)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.005,
+        metavar="FRACTION",
+        help="with --compare-with: deviation flagged above this (default 0.005 = 0.5%%)",
+    )
+    add_data_flags(p)
+
+    p = sub.add_parser(
+        "compare-feeds",
+        help="compare two price feeds of one asset (deviation, lag, stale, missing bars)",
+        description="Compare feed A with the reference feed B (two venues, mark vs traded, a "
+        "vendor vs the exchange): quantiles of |A - B| / B, the bars beyond --threshold, the "
+        "lag that best aligns their returns, stale stretches of each, bars one has and the other "
+        "lacks. Files: CSV/Parquet bars, Binance kline archives included; duplicate, missing "
+        "and non-positive prices are dropped first (and said so).",
+    )
+    p.add_argument("a", metavar="A", help="feed to check (CSV or Parquet)")
+    p.add_argument("b", metavar="B", help="reference feed (CSV or Parquet)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.005,
+        metavar="FRACTION",
+        help="flag bars with |A - B| / B above this (default 0.005 = 0.5%%)",
+    )
+    p.add_argument(
+        "--max-lag", type=int, default=10, metavar="N", help="lags tried, in bars (default 10)"
+    )
+    p.add_argument(
+        "--stale-run",
+        type=int,
+        default=5,
+        metavar="N",
+        help="bars of an unchanged price that make a stale stretch (default 5)",
+    )
+    p.add_argument(
+        "--interval", metavar="FREQ", help="bar interval, e.g. 1D or 1h (default: inferred)"
+    )
+    p.add_argument("--csv", metavar="OUT", help="write every finding to this CSV file")
 
     p = sub.add_parser(
         "check-params",
@@ -129,12 +412,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "download",
-        help="fetch daily bars from the Binance public bulk-data archive",
-        description="Download monthly/daily kline archives from data.binance.vision "
-        "(checksums verified, cached, resumable) and write one tidy CSV.",
+        help="fetch bars or funding rates from the Binance public bulk-data archive",
+        description="Download monthly/daily archives from data.binance.vision (checksums "
+        "verified, cached, resumable) and write one tidy CSV: klines, the mark-price, "
+        "index-price or premium-index klines of a USD-M perpetual, or its funding rates. Since "
+        "2026-08 these data are under the Binance Vision Dataset Terms v1.0 (CC BY-NC-SA 4.0, "
+        "commercial use excluded).",
     )
     p.add_argument("symbol", help="Binance symbol, e.g. BTCUSDT")
     p.add_argument("--market", default="spot", choices=("spot", "um"), help="spot or USD-M")
+    p.add_argument(
+        "--kind",
+        default="klines",
+        choices=("klines", "mark", "index", "premium", "funding"),
+        help="klines (default), or of a USD-M perpetual: mark, index or premium klines, or "
+        "funding rates (monthly archives)",
+    )
     p.add_argument("--interval", default="1d", help="bar interval, e.g. 1d, 1h (default 1d)")
     p.add_argument(
         "--period",
@@ -186,9 +479,11 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from riskkit.config import load_config
-    from riskkit.pipeline import run_calibration
+    from riskkit.run import run_calibration
+    from riskkit.run.sources import check_intervals
 
-    overrides = {}
+    given, used = _data_options(args, (*DATA_FLAGS, "calendar"))
+    overrides: dict[str, Any] = {f"data.{k}": v for k, v in given.items()}
     if args.executor:
         overrides["run.executor"] = args.executor
     if args.workers is not None:
@@ -197,7 +492,15 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         overrides["run.seed"] = args.seed
     if args.assets:
         overrides["assets"] = args.assets
-    config = load_config(args.config, overrides=overrides)
+    try:
+        config = load_config(args.config, overrides=overrides)
+        # an interval mismatch is found before any work
+        names = {"resample": "--resample", **{k: v for k, v in used.items() if k != "columns"}}
+        check_intervals(config, names=names)
+    except ConfigError as exc:
+        raise ConfigError(_name_flags(str(exc), used)) from None
+    if args.out:
+        _new_run_dir(args.out)
     result = run_calibration(
         config,
         out_dir=args.out,
@@ -221,42 +524,245 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate_config(args: argparse.Namespace) -> int:
+    from riskkit.bars import interval_label
     from riskkit.config import load_config
+    from riskkit.run.sources import bar_clock, check_intervals
 
     config = load_config(args.config)
+    found = check_intervals(config)  # reads the first rows of each file
+    if config.data.resample is not None or not found:
+        bars = bar_clock(config).label
+    else:
+        labels = sorted({interval_label(v) for v in found.values()})
+        bars = f"{', '.join(labels)} (inferred from the files)"
     print(
         f"{args.config}: OK ({len(config.assets)} asset(s): {', '.join(config.assets)}; "
-        f"model {config.model.describe()}; executor {config.executor})"
+        f"{bars} bars; model {config.model.describe()}; executor {config.executor})"
     )
     if args.show:
         print(config.to_yaml(), end="")
     return EXIT_OK
 
 
+def _cmd_config_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from riskkit.config import config_json_schema
+
+    text = json.dumps(config_json_schema(), indent=2) + "\n"
+    if args.out:
+        _writable(args.out, "--out")
+        _write_text(args.out, text, "--out")
+        print(f"JSON Schema of the configuration written to {args.out}")
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
 def _cmd_validate_data(args: argparse.Namespace) -> int:
     from riskkit import data as rdata
+    from riskkit.bars import check_interval, interval_label, parse_interval
+    from riskkit.data.options import ReadOptions
+    from riskkit.run.sources import resample_loaded
 
-    columns = {}
-    for item in args.column:
-        src, sep, dst = item.partition("=")
-        if not sep or not src or not dst:
-            raise ConfigError(f"--column expects FILECOL=NAME (e.g. Last=close), got {item!r}")
-        columns[src] = dst
+    given, _ = _data_options(args, DATA_FLAGS)
+    options = ReadOptions(**{k: v for k, v in given.items() if k in ReadOptions.model_fields})
+    step = None if args.resample is None else parse_interval(args.resample, "--resample")
+    name = Path(args.file).name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the report below says it all
-        frame = rdata.read_prices(
-            args.file,
-            timestamp=args.timestamp,
-            columns=columns or None,
-            freq=args.freq,
-            check=False,
-        )
-        report = rdata.validate(frame, freq=args.freq, name=Path(args.file).name, warn=False)
+        loaded = rdata.read_checked(args.file, options, audience="cli")
+    report = loaded.report
     print(repr(report))
     if args.csv:
-        report.to_frame().to_csv(args.csv, index=False)
+        _write_csv(report.to_frame(), args.csv)
+        print(f"defects written to {args.csv}")
+    frame = loaded.frame
+    interval = check_interval(
+        frame.index, options.step, name, option="--interval", resample_option="--resample"
+    )
+    how = "declared" if options.step is not None else "inferred"
+    print(f"{name}: {interval_label(interval)} bars ({how})")
+    if step is not None and step != interval:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # counted below
+            cleaned = rdata.check_and_clean(frame, freq=interval, name=name, keep=None)
+            bars = resample_loaded(cleaned, step, interval, offset=options.boundary)
+        dropped = bars.cleaning[bars.cleaning["step"] == "resample"]
+        span = (
+            f" from {bars.frame.index.min()} to {bars.frame.index.max()}" if len(bars.frame) else ""
+        )
+        print(
+            f"resampled to {interval_label(step)}: {len(bars.frame)} bars{span}; "
+            f"{len(dropped)} incomplete bar(s) dropped"
+        )
+        for row in dropped.head(10).itertuples():
+            print(f"  {row.date}: {row.detail}")
+    return EXIT_FAILED if report is not None and report.has_errors else EXIT_OK
+
+
+def _write_csv(frame: Any, path: str, flag: str = "--csv") -> None:
+    """Write a table as CSV; an OS error becomes a ConfigError naming ``flag``."""
+    try:
+        frame.to_csv(Path(path).expanduser(), index=False)
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _refuse_overwrite(out: str | None, inputs: Sequence[str | None], flag: str = "--csv") -> None:
+    """A ConfigError when ``out`` is one of the input files (it would be overwritten: the same
+    path, relative or absolute, through a symbolic link or a hard link), or cannot be written."""
+    if not out:
+        return
+    target = Path(out).expanduser().resolve()
+    for f in inputs:
+        if not f:
+            continue
+        same = Path(f).expanduser().resolve() == target
+        if not same and target.exists() and Path(f).exists():
+            same = os.path.samefile(target, f)
+        if same:
+            raise ConfigError(f"{flag} {out}: that is an input file; it would be overwritten")
+    _writable(out, flag)
+
+
+def _feed_options(args: argparse.Namespace) -> dict:
+    """The read options given on the command line, checked (see :func:`_data_options`)."""
+    from riskkit.data.options import ReadOptions
+
+    given, _ = _data_options(args, DATA_FLAGS)
+    return {k: v for k, v in given.items() if k in ReadOptions.model_fields}
+
+
+def _load_feed(path: str, options: dict | None = None):
+    """Bars of a feed to compare, read and cleaned (duplicates, missing, non-positive prices)."""
+    from riskkit import data as rdata
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the comparison reports what matters here
+        frame = rdata.read_klines(path, "trade", options, check=False, audience="cli")
+    keep = "max_volume" if "volume" in frame.columns else "first"
+    cleaned, changes = rdata.clean(frame, keep=keep, name=Path(path).name)
+    if len(changes):
+        counts = changes["step"].value_counts()
+        print(
+            f"{Path(path).name}: cleaning changed {len(changes)} row(s) before the comparison ("
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+            + ")"
+        )
+    return cleaned
+
+
+def _print_comparison(cmp, out: str | None) -> None:
+    print(cmp.summary())
+    if len(cmp.stale):
+        print(cmp.stale.to_string(index=False))
+    if out:
+        _write_csv(cmp.to_frame(), out)
+        print(f"comparison written to {out}")
+
+
+def _cmd_compare_feeds(args: argparse.Namespace) -> int:
+    from riskkit import data as rdata
+
+    _refuse_overwrite(args.csv, [args.a, args.b])
+    a, b = _load_feed(args.a), _load_feed(args.b)
+    names = (Path(args.a).name, Path(args.b).name)
+    if names[0] == names[1]:
+        names = (str(args.a), str(args.b))
+    cmp = rdata.compare_feeds(
+        a,
+        b,
+        threshold=args.threshold,
+        names=names,
+        freq=args.interval,
+        max_lag=args.max_lag,
+        stale_run=args.stale_run,
+    )
+    _print_comparison(cmp, args.csv)
+    return EXIT_OK
+
+
+def _cmd_validate_feed(args: argparse.Namespace) -> int:
+    """``validate-data --kind funding|mark|index|premium``: read the feed and report its defects."""
+    from riskkit import data as rdata
+
+    options = _feed_options(args)
+    name = Path(args.file).name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report below says it all
+        if args.kind == "funding":
+            frame = rdata.read_funding(args.file, options, check=False, audience="cli")
+            kwargs = {} if args.cap is None else {"cap": args.cap}
+            report = rdata.validate_funding(frame, name=name, warn=False, **kwargs)
+        else:
+            if args.cap is not None and args.kind != "premium":
+                raise ConfigError(f"--cap applies to funding and premium files, not {args.kind}")
+            frame = rdata.read_klines(args.file, args.kind, options, check=False, audience="cli")
+            report = rdata.validate_feed(
+                frame,
+                args.kind,
+                freq=options.get("interval"),
+                cap=args.cap,
+                name=name,
+                warn=False,
+            )
+    first, last = frame.index.min(), frame.index.max()
+    print(f"{name}: {args.kind}, {len(frame)} rows from {first} to {last}")
+    print(repr(report))
+    if args.csv:
+        _write_csv(report.to_frame(), args.csv)
         print(f"defects written to {args.csv}")
     return EXIT_FAILED if report.has_errors else EXIT_OK
+
+
+def _kind_hint(path: str) -> str | None:
+    """``"funding"`` when a file that failed as prices has a funding-rate column."""
+    import pandas as pd
+
+    try:
+        head = pd.read_csv(path, nrows=0, sep=None, engine="python")
+    except Exception:  # not a readable CSV: no hint
+        return None
+    names = {str(c).strip().lower() for c in head.columns}
+    return "funding" if names & {"last_funding_rate", "funding_rate", "fundingrate"} else None
+
+
+def _cmd_validate_data_or_feed(args: argparse.Namespace) -> int:
+    """``validate-data``: price bars (``_cmd_validate_data``) or a perpetual feed
+    (``--kind``), then, with ``--compare-with``, the cross-source comparison."""
+    from riskkit import data as rdata
+
+    _refuse_overwrite(args.csv, [args.file, args.compare_with])
+    if args.compare_with and args.kind in ("funding", "premium"):
+        raise ConfigError(f"--compare-with compares prices; a {args.kind} file has none")
+    if args.kind != "ohlcv":
+        code = _cmd_validate_feed(args)
+    else:
+        try:
+            code = _cmd_validate_data(args)
+        except DataError as exc:
+            hint = _kind_hint(args.file)
+            if hint is None:
+                raise
+            raise DataError(f"{exc}. The file looks like {hint}: add --kind {hint}") from exc
+    if args.compare_with:
+        print()
+        options = _feed_options(args)
+        a = _load_feed(args.file, options)
+        b = _load_feed(args.compare_with, options)
+        names = (Path(args.file).name, Path(args.compare_with).name)
+        if names[0] == names[1]:
+            names = (str(args.file), str(args.compare_with))
+        cmp = rdata.compare_feeds(
+            a, b, threshold=args.threshold, names=names, freq=options.get("interval")
+        )
+        out = None
+        if args.csv:
+            out = str(Path(args.csv).with_name(Path(args.csv).stem + "_feed_comparison.csv"))
+            _refuse_overwrite(out, [args.file, args.compare_with])
+        _print_comparison(cmp, out)
+    return code
 
 
 def _cmd_check_params(args: argparse.Namespace) -> int:
@@ -289,18 +795,42 @@ def _cmd_check_params(args: argparse.Namespace) -> int:
 def _cmd_download(args: argparse.Namespace) -> int:
     from riskkit import download
 
-    frame = download.download_klines(
-        args.symbol,
-        args.interval,
-        args.start,
-        args.end,
-        market=args.market,
-        period=args.period,
-        cache_dir=args.cache_dir,
-    )
-    print(f"{args.symbol}: {len(frame)} bars {frame.index.min()} to {frame.index.max()}")
+    _writable(args.out, "--out")
+    if args.kind != "klines" and args.market != "um":
+        raise ConfigError(f"--kind {args.kind} exists for USD-M perpetuals only: add --market um")
+    if args.kind == "funding":
+        frame = download.download_funding_rates(
+            args.symbol, args.start, args.end, cache_dir=args.cache_dir
+        )
+        what = "funding rates"
+    elif args.kind == "klines":
+        frame = download.download_klines(
+            args.symbol,
+            args.interval,
+            args.start,
+            args.end,
+            market=args.market,
+            period=args.period,
+            cache_dir=args.cache_dir,
+        )
+        what = "bars"
+    else:
+        frame = download.download_perp_klines(
+            args.symbol,
+            args.interval,
+            args.start,
+            args.end,
+            kind=args.kind,
+            period=args.period,
+            cache_dir=args.cache_dir,
+        )
+        what = f"{args.kind} bars"
+    print(f"{args.symbol}: {len(frame)} {what} {frame.index.min()} to {frame.index.max()}")
     if args.out:
-        frame.to_csv(args.out)
+        try:
+            frame.to_csv(Path(args.out).expanduser())
+        except OSError as exc:
+            raise ConfigError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
         print(f"written to {args.out}")
     return EXIT_OK
 
@@ -316,7 +846,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from riskkit.pipeline import execute_report, load_run
+    from riskkit.run import execute_report, load_run
 
     record = load_run(args.run_dir)  # fails early, naming the directory, if it is not a run
     path = execute_report(record.run_dir, record.config.report.timeout)
@@ -327,7 +857,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "calibrate": _cmd_calibrate,
     "validate-config": _cmd_validate_config,
-    "validate-data": _cmd_validate_data,
+    "config-schema": _cmd_config_schema,
+    "validate-data": _cmd_validate_data_or_feed,
+    "compare-feeds": _cmd_compare_feeds,
     "check-params": _cmd_check_params,
     "download": _cmd_download,
     "datasets": _cmd_datasets,
@@ -364,6 +896,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except RiskkitError as exc:
         print(f"riskkit {args.command}: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a file that vanished or cannot be read: no traceback
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"riskkit {args.command}: failed:{where} {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("riskkit: interrupted", file=sys.stderr)

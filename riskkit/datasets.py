@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from riskkit.data import CHANGE_COLUMNS, ValidationReport, clean, validate
+from riskkit.data import CHANGE_COLUMNS, LoadedPrices, ValidationReport, clean, validate
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 from riskkit.returns import compute_returns
 
@@ -41,6 +41,7 @@ __all__ = [
     "available",
     "provenance",
     "load_ohlcv",
+    "load_checked",
     "load_prices",
     "load_returns",
     "load_sp500",
@@ -275,8 +276,8 @@ def load_ohlcv(
     clean : bool, default True
         True: sort, drop duplicate days (keep the row with the largest volume), drop bars with a
         zero/negative or missing price and bars whose high < low or whose close is outside
-        [low, high], each step logged (``riskkit.data`` logger) and recorded in
-        ``frame.attrs["cleaning"]``. Missing days stay missing (no row): use
+        [low, high], each step logged (``riskkit.data`` logger); :func:`load_checked` returns
+        the table of these changes with the frame. Missing days stay missing (no row): use
         :func:`load_returns`, which never computes a return across them. False: the raw rows
         as in the source, plus the source's own ``day`` label and ``source_id``.
     start, end : date-like, optional
@@ -286,7 +287,8 @@ def load_ohlcv(
     -------
     DataFrame
         Index ``date`` (opening UTC date of the bar, tz-naive); columns ``open, high, low,
-        close, volume`` (prices in USD, volume in units of the asset).
+        close, volume`` (prices in USD, volume in units of the asset). No ``attrs``: the frame
+        can be written with ``to_parquet`` and ``to_csv``.
 
     Raises
     ------
@@ -294,14 +296,71 @@ def load_ohlcv(
         Unknown asset or exchange (the message lists what exists).
     """
     a, ex = _resolve(asset, exchange)
-    frame = _raw_rows(a, ex)
+    frame, _ = _load(a, ex, clean, start, end)
+    return frame
+
+
+def load_checked(
+    asset: str = "BTC",
+    exchange: str = DEFAULT_EXCHANGE,
+    clean: bool = True,
+    start: DateLike = None,
+    end: DateLike = None,
+) -> LoadedPrices:
+    """:func:`load_ohlcv`, with the defects of the raw rows and the changes cleaning made.
+
+    Parameters
+    ----------
+    asset, exchange, clean, start, end
+        As in :func:`load_ohlcv`.
+
+    Returns
+    -------
+    riskkit.data.LoadedPrices
+        ``frame``: what :func:`load_ohlcv` returns with the same arguments; ``report``:
+        :func:`riskkit.data.validate` on the raw rows between ``start`` and ``end`` (daily
+        interval, no warning issued; None when there is no raw row in the window);
+        ``cleaning``: the changes of the cleaning steps to bars between ``start`` and ``end``
+        (empty with ``clean=False``); ``name``: ``"<exchange> <ASSET>"``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown asset or exchange (the message lists what exists).
+
+    Notes
+    -----
+    Cleaning runs on the whole series and the result is then cut to the window, exactly as
+    :func:`load_ohlcv` does; the report covers the raw rows of the window only, so that it
+    speaks of the data used.
+    """
+    a, ex = _resolve(asset, exchange)
+    name = f"{ex} {a}"
+    raw = _window(_raw_rows(a, ex), start, end)[["open", "high", "low", "close", "volume"]]
+    report = None if raw.empty else validate(raw, freq=_FREQ, name=name, warn=False)
+    frame, log = _load(a, ex, clean, start, end)
+    return LoadedPrices(frame, report, log, name)
+
+
+def _load(
+    asset: str, exchange: str, clean: bool, start: DateLike, end: DateLike
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bars of a resolved (asset, exchange) in the window and the cleaning changes in it."""
+    frame = _raw_rows(asset, exchange)
+    log = pd.DataFrame(columns=CHANGE_COLUMNS)
     if clean:
         ohlcv = frame[["open", "high", "low", "close", "volume"]]
-        frame, log = _clean(ohlcv, f"{ex} {a}")
-        frame.attrs["cleaning"] = log
+        frame, log = _clean(ohlcv, f"{exchange} {asset}")
     frame = _window(frame, start, end)
-    frame.attrs["asset"], frame.attrs["exchange"] = a, ex
-    return frame
+    if len(log):
+        when = pd.DatetimeIndex(log["date"])
+        inside = np.ones(len(log), dtype=bool)
+        if start is not None:
+            inside &= when >= pd.Timestamp(start)
+        if end is not None:
+            inside &= when <= pd.Timestamp(end)
+        log = log[inside].reset_index(drop=True)
+    return frame, log
 
 
 def _clean(ohlcv: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -402,8 +461,6 @@ def load_returns(
     )
     returns = _window(returns, start, end)
     returns.index.name = "date"
-    returns.attrs["exchange"] = exchange
-    returns.attrs["kind"] = kind
     return returns
 
 

@@ -1,11 +1,19 @@
-"""Download Binance public bulk-data archives (klines, funding rates, premium-index klines).
+"""Download Binance public bulk-data archives (klines; mark-price, index-price and
+premium-index klines; funding rates).
+
+Licence: since 2026-08 the archive's data are under the "Binance Vision Dataset Terms" v1.0
+(CC BY-NC-SA 4.0, commercial use excluded); riskkit bundles none of it, and whoever downloads it
+is bound by those terms.
 
 Binance publishes its market data as zip files, one per symbol, interval and day or month, each
 with a ``.CHECKSUM`` file beside it holding the zip's sha256 in ``sha256sum`` format::
 
-    {base}/data/{spot|futures/um}/{daily|monthly}/{klines|premiumIndexKlines}/{SYMBOL}/{interval}/
+    {base}/data/{spot|futures/um}/{daily|monthly}/{kind}/{SYMBOL}/{interval}/
         {SYMBOL}-{interval}-{YYYY-MM[-DD]}.zip
     {base}/data/futures/um/monthly/fundingRate/{SYMBOL}/{SYMBOL}-fundingRate-{YYYY-MM}.zip
+
+where ``kind`` is ``klines`` (spot or USD-M), or, for USD-M futures only, ``markPriceKlines``,
+``indexPriceKlines`` or ``premiumIndexKlines``.
 
 This module fetches them with :mod:`urllib` (no extra dependency) into a local cache that mirrors
 that layout (default ``data/raw/binance``, git-ignored), verifies every zip against its checksum,
@@ -18,13 +26,16 @@ Format facts the parser relies on (from the README and issue tracker of
 ``binance/binance-public-data``):
 
 * kline CSV columns: open time, open, high, low, close, volume (base asset), close time, quote
-  asset volume, number of trades, taker buy base volume, taker buy quote volume, ignore;
+  asset volume, number of trades, taker buy base volume, taker buy quote volume, ignore
+  (:data:`riskkit.data.KLINE_COLUMNS`); mark-price, index-price and premium-index klines have
+  the same columns with 0 in the volume ones;
 * spot kline files have no header row; USD-M futures kline files have one
   (``open_time,open,high,...``) except some old files: the parser detects it;
 * spot timestamps are in milliseconds until 2024-12-31 and in microseconds from 2025-01-01; the
   unit is detected per file (:func:`riskkit.data.parse_timestamps`);
 * funding-rate files exist monthly only, with a header ``calc_time,funding_interval_hours,
-  last_funding_rate``.
+  last_funding_rate``; ``calc_time`` carries millisecond jitter, snapped to the whole hour by
+  :func:`riskkit.data.tidy_funding`.
 
 Tests and notebooks never call the network: the test-suite serves archives it builds itself from
 a loopback HTTP server.
@@ -42,14 +53,21 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
 import pandas as pd
 
-from riskkit.data import parse_timestamps, validate
+from riskkit.data import (
+    parse_timestamps,
+    tidy_funding,
+    validate,
+    validate_feed,
+    validate_funding,
+)
+from riskkit.data.perpetual import FUNDING_COLUMNS, KLINE_COLUMNS
 from riskkit.exceptions import ConfigError, DataError
 
 __all__ = [
@@ -64,6 +82,8 @@ __all__ = [
     "read_kline_archive",
     "read_funding_archive",
     "download_klines",
+    "download_perp_klines",
+    "PERP_FEEDS",
     "download_premium_index",
     "download_funding_rates",
 ]
@@ -75,24 +95,16 @@ DEFAULT_BASE_URL = "https://data.binance.vision"
 #: cache root; override per call or with the environment variable RISKKIT_BINANCE_CACHE
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "raw" / "binance"
 
-KLINE_COLUMNS = [
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "quote_volume",
-    "count",
-    "taker_buy_volume",
-    "taker_buy_quote_volume",
-    "ignore",
-]
-FUNDING_COLUMNS = ["calc_time", "funding_interval_hours", "last_funding_rate"]
 
 Market = Literal["spot", "um"]
-Kind = Literal["klines", "premiumIndexKlines", "fundingRate"]
+Kind = Literal["klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines", "fundingRate"]
+_KINDS = ("klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines", "fundingRate")
+#: archive kind of each perpetual feed of :func:`download_perp_klines`
+PERP_FEEDS = {
+    "mark": "markPriceKlines",
+    "index": "indexPriceKlines",
+    "premium": "premiumIndexKlines",
+}
 Period = Literal["daily", "monthly"]
 
 _INTERVALS = {
@@ -135,9 +147,10 @@ class Archive:
         Upper-case pair, e.g. ``"BTCUSDT"``.
     date : str
         ``"YYYY-MM"`` (monthly) or ``"YYYY-MM-DD"`` (daily).
-    kind : {"klines", "premiumIndexKlines", "fundingRate"}
+    kind : {"klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines", "fundingRate"}
     market : {"spot", "um"}
-        Spot or USD-M futures. Premium-index klines and funding rates exist for ``"um"`` only.
+        Spot or USD-M futures. Mark-price, index-price and premium-index klines and funding
+        rates exist for ``"um"`` only.
     interval : str or None
         Kline interval (``"1m"``, ``"1h"``, ``"1d"``...); None for funding rates.
     """
@@ -151,10 +164,8 @@ class Archive:
     def __post_init__(self) -> None:
         if self.market not in ("spot", "um"):
             raise ConfigError(f"market must be 'spot' or 'um' (USD-M futures), got {self.market!r}")
-        if self.kind not in ("klines", "premiumIndexKlines", "fundingRate"):
-            raise ConfigError(
-                f"kind must be klines, premiumIndexKlines or fundingRate, got {self.kind!r}"
-            )
+        if self.kind not in _KINDS:
+            raise ConfigError(f"kind must be one of {list(_KINDS)}, got {self.kind!r}")
         if self.kind != "klines" and self.market != "um":
             raise ConfigError(f"{self.kind} archives exist for USD-M futures only (market='um')")
         if self.kind == "fundingRate":
@@ -388,7 +399,7 @@ def download_archive(
 # --------------------------------------------------------------------------------------------
 # parsing
 # --------------------------------------------------------------------------------------------
-def _read_zip_csv(path: Path, columns: list[str]) -> tuple[pd.DataFrame, str]:
+def _read_zip_csv(path: Path, columns: Sequence[str]) -> tuple[pd.DataFrame, str]:
     try:
         with zipfile.ZipFile(path) as zf:
             members = [n for n in zf.namelist() if n.lower().endswith(".csv")]
@@ -407,12 +418,13 @@ def _read_zip_csv(path: Path, columns: list[str]) -> tuple[pd.DataFrame, str]:
         raise DataError(
             f"{source}: {frame.shape[1]} columns, expected {len(columns)} ({', '.join(columns)})"
         )
-    frame.columns = columns
+    frame.columns = list(columns)
     return frame, source
 
 
 def read_kline_archive(path: str | os.PathLike[str], extra: bool = False) -> pd.DataFrame:
-    """Parse a kline (or premium-index kline) zip into the tidy OHLCV frame.
+    """Parse a kline (or mark-price, index-price, premium-index kline) zip into the tidy OHLCV
+    frame.
 
     Parameters
     ----------
@@ -445,26 +457,24 @@ def read_kline_archive(path: str | os.PathLike[str], extra: bool = False) -> pd.
 
 
 def read_funding_archive(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Parse a funding-rate zip.
+    """Parse a funding-rate zip with :func:`riskkit.data.tidy_funding`.
 
     Returns
     -------
     DataFrame
-        Index ``date`` = funding calculation time (UTC); columns ``funding_rate`` (fraction
-        paid by longs to shorts per funding interval; negative: shorts pay) and
-        ``funding_interval_hours``.
+        Index ``date`` = funding calculation time (UTC, snapped to the whole hour when within
+        a minute of it: Binance's ``calc_time`` carries millisecond jitter); columns
+        ``funding_rate`` (fraction paid by longs to shorts per funding interval; negative:
+        shorts pay) and ``funding_interval_hours``.
     """
     path = Path(path)
     frame, source = _read_zip_csv(path, FUNDING_COLUMNS)
-    index = parse_timestamps(frame["calc_time"], source=source, column="calc_time")
-    out = pd.DataFrame(
-        {
-            "funding_rate": pd.to_numeric(frame["last_funding_rate"], errors="raise").to_numpy(),
-            "funding_interval_hours": pd.to_numeric(frame["funding_interval_hours"]).to_numpy(),
-        },
-        index=index,
-    )
-    return out
+    if frame.empty:
+        return pd.DataFrame(
+            {"funding_rate": [], "funding_interval_hours": []},
+            index=pd.DatetimeIndex([], name="date"),
+        )
+    return tidy_funding(frame, source=source)
 
 
 def _collect(
@@ -490,9 +500,7 @@ def _collect(
         logger.warning("skipped %d archive(s) not found on the server: %s", len(skipped), skipped)
     if not frames:
         raise ArchiveNotFoundError("no archive found for the requested range")
-    out = pd.concat(frames).sort_index(kind="mergesort")
-    out.attrs["skipped"] = skipped
-    return out
+    return pd.concat(frames).sort_index(kind="mergesort")
 
 
 def _window(
@@ -534,18 +542,20 @@ def download_klines(
         exists only as daily files).
     missing : {"raise", "skip"}
         What to do when an archive is not on the server (404): raise
-        :class:`ArchiveNotFoundError`, or skip it with a logged warning (the dates skipped are
-        in ``frame.attrs["skipped"]``; :func:`riskkit.data.validate` then reports the gap).
+        :class:`ArchiveNotFoundError`, or skip it with a warning in the ``riskkit.download``
+        log naming the archives skipped (:func:`riskkit.data.validate` then reports the gap).
     check : bool
-        Run :func:`riskkit.data.validate` on the result (warns on defects; report in
-        ``frame.attrs["validation"]``).
+        Run :func:`riskkit.data.validate` on the result: it warns
+        :class:`~riskkit.exceptions.DataQualityWarning` with a summary of the defects. For the
+        report itself call :func:`riskkit.data.validate` (or :func:`riskkit.data.check_and_clean`)
+        on the frame.
     cache_dir, base_url, timeout, retries
         See :func:`download_archive`.
 
     Returns
     -------
     DataFrame
-        Tidy OHLCV frame (index ``date`` = bar open time, UTC).
+        Tidy OHLCV frame (index ``date`` = bar open time, UTC), without ``attrs``.
     """
     archives = [
         Archive(symbol, d, "klines", market, interval) for d in archive_dates(start, end, period)
@@ -560,10 +570,89 @@ def download_klines(
         retries=retries,
     )
     frame = _window(frame, start, end)
-    if check and not frame.empty:
-        frame.attrs["validation"] = validate(
-            frame, freq=_INTERVALS[interval], name=f"binance {market} {symbol} {interval}"
-        )
+    if check and not frame.empty:  # warns DataQualityWarning when it finds a defect
+        validate(frame, freq=_INTERVALS[interval], name=f"binance {market} {symbol} {interval}")
+    return frame
+
+
+def download_perp_klines(
+    symbol: str,
+    interval: str,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    kind: Literal["mark", "index", "premium"] = "mark",
+    period: Period = "monthly",
+    missing: Literal["raise", "skip"] = "raise",
+    check: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    timeout: float = 60.0,
+    retries: int = 2,
+) -> pd.DataFrame:
+    """Mark-price, index-price or premium-index klines of a USD-M perpetual.
+
+    Same archive layout and parameters as :func:`download_klines` (``market`` is always
+    ``"um"``). Data under the Binance Vision Dataset Terms v1.0 (CC BY-NC-SA 4.0, commercial
+    use excluded).
+
+    Parameters
+    ----------
+    symbol, interval : str
+        E.g. ``"BTCUSDT"``, ``"1h"``.
+    start, end : date-like
+        Inclusive range of bar open times (a bare date ``end`` covers that whole day).
+    kind : {"mark", "index", "premium"}
+        ``markPriceKlines``, ``indexPriceKlines`` or ``premiumIndexKlines`` archives (the
+        premium index is a fraction of the index price and may be negative).
+    period : {"daily", "monthly"}
+        Which archive series to use (the current month exists only as daily files).
+    missing : {"raise", "skip"}
+        What to do when an archive is not on the server (404): raise
+        :class:`ArchiveNotFoundError`, or skip it with a warning in the ``riskkit.download``
+        log naming the archives skipped.
+    check : bool, default True
+        Run :func:`riskkit.data.validate_feed` (warns
+        :class:`~riskkit.exceptions.DataQualityWarning` with a summary of the defects).
+    cache_dir, base_url, timeout, retries
+        See :func:`download_archive`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``date`` = bar open time (UTC, tz-naive); float columns ``open, high, low,
+        close`` (the archives' volume columns hold 0 and are dropped).
+
+    Raises
+    ------
+    ConfigError
+        Bad symbol, interval, ``kind``, ``period``, ``missing`` value, or ``start`` after
+        ``end``.
+    ArchiveNotFoundError
+        An archive is missing with ``missing="raise"``, or no archive at all was found.
+    ChecksumError
+        A downloaded archive does not match its published sha256.
+    DataError
+        Network failure after the retries, or an archive that is not a valid zip holding one
+        CSV with the expected columns.
+    """
+    if kind not in PERP_FEEDS:
+        raise ConfigError(f"kind must be one of {list(PERP_FEEDS)}, got {kind!r}")
+    archives = [
+        Archive(symbol, d, PERP_FEEDS[kind], "um", interval)  # type: ignore[arg-type]
+        for d in archive_dates(start, end, period)
+    ]
+    frame = _collect(
+        archives,
+        read_kline_archive,
+        missing,
+        cache_dir=cache_dir,
+        base_url=base_url,
+        timeout=timeout,
+        retries=retries,
+    )
+    frame = _window(frame, start, end).drop(columns="volume")
+    if check and not frame.empty:  # warns DataQualityWarning when it finds a defect
+        validate_feed(frame, kind, freq=_INTERVALS[interval], name=f"binance {kind} {symbol}")
     return frame
 
 
@@ -579,59 +668,22 @@ def download_premium_index(
     timeout: float = 60.0,
     retries: int = 2,
 ) -> pd.DataFrame:
-    """Premium-index klines of a USD-M perpetual (the premium of the perpetual over the index).
-
-    Same layout and parameters as :func:`download_klines`; the ``open ... close`` columns are
-    premium-index values (fractions of the index price), ``volume`` is not meaningful.
-
-    Parameters
-    ----------
-    symbol, interval : str
-        E.g. ``"BTCUSDT"``, ``"1h"``.
-    start, end : date-like
-        Inclusive range of bar open times (a bare date ``end`` covers that whole day).
-    period : {"daily", "monthly"}
-        Which archive series to use (the current month exists only as daily files).
-    missing : {"raise", "skip"}
-        What to do when an archive is not on the server (404): raise
-        :class:`ArchiveNotFoundError`, or skip it with a logged warning (the dates skipped are
-        in ``frame.attrs["skipped"]``).
-    cache_dir, base_url, timeout, retries
-        See :func:`download_archive`.
-
-    Returns
-    -------
-    DataFrame
-        Index ``date`` = bar open time (UTC, tz-naive); float columns ``open, high, low, close,
-        volume``. Always from the USD-M futures archives (``market="um"``); unlike
-        :func:`download_klines` the result is not validated.
-
-    Raises
-    ------
-    ConfigError
-        Bad symbol, interval, ``period``, ``missing`` value, or ``start`` after ``end``.
-    ArchiveNotFoundError
-        An archive is missing with ``missing="raise"``, or no archive at all was found.
-    ChecksumError
-        A downloaded archive does not match its published sha256.
-    DataError
-        Network failure after the retries, or an archive that is not a valid zip holding one
-        CSV with the expected columns.
-    """
-    archives = [
-        Archive(symbol, d, "premiumIndexKlines", "um", interval)
-        for d in archive_dates(start, end, period)
-    ]
-    frame = _collect(
-        archives,
-        read_kline_archive,
-        missing,
+    """Premium-index klines of a USD-M perpetual: :func:`download_perp_klines` with
+    ``kind="premium"`` and ``check=False`` (kept for the name users import)."""
+    return download_perp_klines(
+        symbol,
+        interval,
+        start,
+        end,
+        kind="premium",
+        period=period,
+        missing=missing,
+        check=False,
         cache_dir=cache_dir,
         base_url=base_url,
         timeout=timeout,
         retries=retries,
     )
-    return _window(frame, start, end)
 
 
 def download_funding_rates(
@@ -639,6 +691,7 @@ def download_funding_rates(
     start: str | pd.Timestamp,
     end: str | pd.Timestamp,
     missing: Literal["raise", "skip"] = "raise",
+    check: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
     base_url: str | None = None,
     timeout: float = 60.0,
@@ -655,8 +708,12 @@ def download_funding_rates(
         day); every month touched is downloaded.
     missing : {"raise", "skip"}
         What to do when an archive is not on the server (404): raise
-        :class:`ArchiveNotFoundError`, or skip it with a logged warning (the dates skipped are
-        in ``frame.attrs["skipped"]``).
+        :class:`ArchiveNotFoundError`, or skip it with a warning in the ``riskkit.download``
+        log naming the archives skipped.
+    check : bool, default True
+        Run :func:`riskkit.data.validate_funding` (warns
+        :class:`~riskkit.exceptions.DataQualityWarning` with a summary: gaps on the funding
+        grid, rates beyond a sanity cap...).
     cache_dir, base_url, timeout, retries
         See :func:`download_archive`.
 
@@ -691,4 +748,7 @@ def download_funding_rates(
         timeout=timeout,
         retries=retries,
     )
-    return _window(frame, start, end)
+    frame = _window(frame, start, end)
+    if check and not frame.empty:  # warns DataQualityWarning when it finds a defect
+        validate_funding(frame, name=f"binance funding {symbol}")
+    return frame

@@ -8,9 +8,13 @@ Every parallel loop in riskkit (rolling forecasts, per-asset calibration) goes t
 * returns results in task order, whatever order they finish in;
 * gives each task its own random seed from ``numpy.random.SeedSequence(seed).spawn(n)`` in task
   order, so a seeded run gives identical numbers on 1 worker, 8 workers or a cluster;
-* runs each task with one BLAS thread: a BLAS reduction's result changes in the last bits with the
-  number of threads it uses, and an optimiser (a GARCH fit) can amplify that into visibly different
-  estimates on a process pool (two BLAS threads per process here) and a Dask worker (one).
+* runs every task with one BLAS thread, whatever the executor, the serial one included: a BLAS
+  reduction's result changes in the last bits with the number of threads it uses, and an
+  optimiser (a GARCH fit near the boundary of its parameter space) can amplify that into
+  visibly different estimates (up to 1e-4 relative with arch's optimiser, issue 18). In-process
+  executors (serial, threads) run under one process-wide limit held for the whole map, because
+  BLAS thread limits are global to a process and per-task limits on concurrent threads would
+  race; worker processes (a process pool, Dask) set the limit around each task.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from riskkit.exceptions import ConfigError
 
 __all__ = [
     "SerialExecutor",
+    "single_blas_thread",
     "TaskFailure",
     "spawn_seeds",
     "executor_from_spec",
@@ -48,6 +53,20 @@ class SerialExecutor(Executor):
         return future
 
 
+@contextmanager
+def single_blas_thread() -> Iterator[None]:
+    """Context manager limiting BLAS (and OpenMP) to one thread in this process.
+
+    Every executor runs tasks under it, so that a result does not depend on where it was
+    computed (see the module notes). Nested uses are harmless; the previous limits come back on
+    exit.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 class _OneBlasThread:
     """Picklable wrapper running ``fn`` with BLAS limited to one thread (see the module notes)."""
 
@@ -55,9 +74,7 @@ class _OneBlasThread:
         self.fn = fn
 
     def __call__(self, item: Any) -> Any:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
+        with single_blas_thread():
             return self.fn(item)
 
 
@@ -199,7 +216,9 @@ def map_tasks(
     items = list(tasks)
     if not items:
         return []
-    with executor_from_spec(executor) as ex:
+    # the process-wide limit covers in-process executors (and the pool's shutdown); worker
+    # processes get it per task through _OneBlasThread
+    with single_blas_thread(), executor_from_spec(executor) as ex:
         task = _OneBlasThread(fn)
         futures = [ex.submit(task, item) for item in items]
         results: list[Any] = []

@@ -28,6 +28,7 @@ __all__ = [
     "log_to_simple",
     "simple_to_log",
     "resample_ohlcv",
+    "bars_per_bin",
     "horizon_returns",
     "annualize_volatility",
     "annualize_mean",
@@ -300,31 +301,48 @@ def resample_ohlcv(
     rule: str = "1D",
     label: Literal["left", "right"] = "left",
     closed: Literal["left", "right"] = "left",
-    min_bars: int = 1,
+    min_bars: int | Literal["complete"] = 1,
+    offset: str | pd.Timedelta | None = None,
 ) -> pd.DataFrame:
-    """Aggregate OHLCV bars to a coarser interval (e.g. hourly to daily).
+    """Aggregate OHLCV bars to a coarser interval (e.g. hourly to 4-hour or daily bars).
 
     Parameters
     ----------
     bars : DataFrame
-        Tidy OHLCV frame (sorted unique DatetimeIndex of *opening* times). Missing columns are
-        skipped; ``close`` is required.
+        Tidy OHLCV frame (sorted unique DatetimeIndex of *opening* times), such as
+        :func:`riskkit.data.read_prices` returns. Missing columns are skipped; ``close`` is
+        required (a close-only series gives close-only bars).
     rule : str
-        pandas offset of the new bars (``"1D"``, ``"4h"``, ``"7D"``).
+        Interval of the new bars (``"1D"``, ``"4h"``, ``"7D"``).
     label, closed : {"left", "right"}
         Default ``"left"``/``"left"``: the new bar covers ``[t, t + rule)`` and is labelled t,
         its opening time, the riskkit convention (a source bar opening at 23:00 belongs to the
         day it opens in).
-    min_bars : int, default 1
+    min_bars : int or "complete", default 1
         New bars built from fewer source bars are dropped with a :class:`DataQualityWarning`
-        (set it to 24 for hourly to daily to keep complete days only). Periods with no source
-        bar are always dropped.
+        naming the first of them. ``"complete"`` keeps only bars built from every source bar
+        they span (``rule`` divided by the source interval, :func:`riskkit.bars.infer_interval`;
+        24 for hourly to daily): an incomplete bar (a missing hour, the partial first and last
+        day of a file) would otherwise carry a smaller range and volume than its neighbours.
+        Periods with no source bar are always dropped.
+    offset : str or Timedelta, optional
+        Where new bars start, after midnight UTC (``"8h"`` for a venue whose day opens at
+        08:00 UTC). By default bars are anchored at the day boundary 00:00 UTC: 4-hour bars
+        open at 00:00, 04:00, ... whatever the first source bar.
 
     Returns
     -------
     DataFrame
         ``open`` first, ``high`` max, ``low`` min, ``close`` last, ``volume`` sum (of the bars
         present), plus ``n_bars``, the number of source bars aggregated.
+
+    Raises
+    ------
+    DataError
+        Not a sorted, unique DatetimeIndex, or no ``close`` column.
+    ConfigError
+        A bad ``min_bars`` or ``offset``, or ``"complete"`` with a rule that is not a whole
+        multiple of the source interval.
     """
     if not isinstance(bars, pd.DataFrame) or "close" not in bars.columns:
         raise DataError("resample_ohlcv needs a DataFrame with a 'close' column")
@@ -332,11 +350,17 @@ def resample_ohlcv(
         raise DataError("resample_ohlcv needs a DatetimeIndex of bar opening times")
     if bars.index.has_duplicates or not bars.index.is_monotonic_increasing:
         raise DataError("resample_ohlcv needs a sorted index without duplicates; see riskkit.data")
-    if min_bars < 1:
-        raise ConfigError(f"min_bars must be >= 1, got {min_bars}")
+    if min_bars == "complete":
+        min_bars = bars_per_bin(bars.index, rule)
+    elif isinstance(min_bars, str) or min_bars < 1:
+        raise ConfigError(f"min_bars must be >= 1 or 'complete', got {min_bars!r}")
+    try:
+        shift = pd.Timedelta(0) if offset is None else pd.Timedelta(offset)
+    except (TypeError, ValueError):
+        raise ConfigError(f"offset must be a time of day such as '8h', got {offset!r}") from None
     how = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
     agg = {c: f for c, f in how.items() if c in bars.columns}
-    res = bars.resample(rule, label=label, closed=closed)
+    res = bars.resample(rule, label=label, closed=closed, origin="start_day", offset=shift)
     out = res.agg(agg)
     out["n_bars"] = res["close"].count()
     out = out[out["n_bars"] > 0]
@@ -351,6 +375,32 @@ def resample_ohlcv(
         out = out[~short]
     out.index.name = bars.index.name or "date"
     return out
+
+
+def bars_per_bin(index: pd.DatetimeIndex, rule: str | pd.Timedelta) -> int:
+    """Source bars in one bar of ``rule``: ``rule`` divided by the interval of ``index``.
+
+    Raises
+    ------
+    ConfigError
+        ``rule`` is shorter than the source interval or not a whole multiple of it, or the
+        source interval cannot be inferred.
+    """
+    from riskkit.bars import infer_interval, interval_label
+
+    source = infer_interval(index)
+    try:
+        target = pd.Timedelta(rule)
+    except (TypeError, ValueError):
+        raise ConfigError(f"rule must be an interval such as '1D' or '4h', got {rule!r}") from None
+    if source is None:
+        raise ConfigError("cannot infer the interval of fewer than two bars")
+    if target < source or target.value % source.value:
+        raise ConfigError(
+            f"cannot aggregate {interval_label(source)} bars into {interval_label(target)} bars: "
+            "the new interval must be a whole multiple of the bars' interval"
+        )
+    return int(target.value // source.value)
 
 
 def horizon_returns(

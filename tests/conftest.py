@@ -27,3 +27,29 @@ def student_t_returns(rng: np.random.Generator) -> pd.Series:
     z = rng.standard_t(nu, size=n) * np.sqrt((nu - 2) / nu)
     idx = pd.date_range("2015-01-01", periods=n, freq="D", name="date")
     return pd.Series(sigma * z, index=idx, name="SYN")
+
+
+@pytest.fixture
+def round_trip(tmp_path):
+    """``round_trip(frame, fmt)``: write ``frame`` with pandas to ``"parquet"`` or ``"csv"`` and
+    read it back with pandas, for checking that a result table is storable.
+
+    CSV keeps no types: a DatetimeIndex is parsed back as dates; other index levels and columns
+    are inferred by ``read_csv``. pandas writes floats to CSV with 17 significant digits, so they
+    come back exact.
+    """
+
+    def run(frame: pd.DataFrame, fmt: str) -> pd.DataFrame:
+        path = tmp_path / f"table.{fmt}"
+        if fmt == "parquet":
+            frame.to_parquet(path)
+            return pd.read_parquet(path)
+        if fmt != "csv":
+            raise ValueError(f"fmt must be 'parquet' or 'csv', got {fmt!r}")
+        frame.to_csv(path)
+        back = pd.read_csv(path, index_col=list(range(frame.index.nlevels)))
+        if isinstance(frame.index, pd.DatetimeIndex):
+            back.index = pd.DatetimeIndex(pd.to_datetime(back.index), name=frame.index.name)
+        return back
+
+    return run

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from riskkit.backtest import (
     acerbi_szekely_test,
@@ -29,9 +29,11 @@ from riskkit.backtest import (
     tuff_test,
     unconditional_critical_values,
     unconditional_es_test,
+    var_backtest,
     z1_statistic,
     z2_statistic,
 )
+from riskkit.backtest.summary import VarBacktest
 from riskkit.exceptions import ConfigError, DataError
 
 # Worked example: 250 days, 99% VaR, failures on days 10, 11, 100, 180 and 181 (1-based).
@@ -68,12 +70,12 @@ def test_traffic_light_reproduces_basel_1996_table_2() -> None:
         # the table prints P(X <= k) in percent, rounded to 2 decimals
         assert round(100 * row["cumulative_probability"], 2) == cum_pct, k
     assert (table.loc[10:, "zone"] == "red").all() and (table.loc[10:, "plus_factor"] == 1).all()
-    assert traffic_light(7, 250) == {
-        "zone": "yellow",
-        "cumulative_probability": pytest.approx(0.995975, abs=1e-6),
-        "plus_factor": 0.65,
-        "multiplier": 3.65,
-    }
+    tl = traffic_light(7, 250)
+    assert (tl.zone, tl.plus_factor, tl.multiplier) == ("yellow", 0.65, 3.65)
+    assert tl.cumulative_probability == pytest.approx(0.995975, abs=1e-6)
+    assert tl["zone"] == "yellow" and tl.to_dict()["multiplier"] == 3.65
+    with pytest.raises(KeyError):
+        tl["colour"]
 
 
 def test_generalised_traffic_light_uses_binomial_thresholds() -> None:
@@ -179,6 +181,87 @@ def test_duration_test_matches_scipy_censored_weibull_fit() -> None:
     assert res.pvalue == pytest.approx(stats.chi2.sf(res.statistic, 1), rel=1e-9)
 
 
+def _random_hit_sequences(seed: int, count: int):
+    """Random failure sequences of random length and rate; every third starts with a failure."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        n = int(rng.integers(30, 1500))
+        level = float(rng.choice([0.95, 0.975, 0.99]))
+        hits = rng.random(n) < (1 - level) * float(rng.choice([0.5, 1.0, 2.0]))
+        if i % 3 == 0:
+            hits[0] = True
+        yield hits, level
+
+
+def test_duration_kupiec_and_binomial_match_vartests_on_random_hit_sequences() -> None:
+    # independent implementation: vartests 0.4.1 (a port of rugarch's VaRTest/VaRDurTest)
+    vartests = pytest.importorskip("vartests")
+    compared = {"duration": 0, "starts_with_failure": 0}
+    for hits, level in _random_hit_sequences(2004, 300):
+        x, n = int(hits.sum()), len(hits)
+        ref = vartests.kupiec_test(hits.astype(int), risk_conf_level=level)
+        pof = kupiec_pof(x, n, level)
+        assert pof.statistic == pytest.approx(ref["statistic"], rel=1e-12, abs=1e-12)
+        assert pof.pvalue == pytest.approx(ref["p-value"], rel=1e-12, abs=1e-15)
+        ref = vartests.binomial_test(
+            hits.astype(int), risk_conf_level=level, alternative="two-sided"
+        )
+        exact = binomial_test(x, n, level, pvalue_method="exact")
+        assert exact.pvalue == pytest.approx(ref["p-value"], rel=1e-9, abs=1e-12)
+        assert (
+            exact.pvalue_method == "exact" and binomial_test(x, n, level).pvalue_method == "normal"
+        )
+        ref = vartests.duration_test(hits.astype(int))
+        got = duration_test(hits)
+        if np.isnan(ref["statistic"]):
+            assert np.isnan(got.statistic) and not got.reject
+            continue
+        # vartests' bounded optimiser stops at a tolerance of about 1e-5 in b
+        assert got.statistic == pytest.approx(ref["statistic"], rel=1e-4, abs=1e-5)
+        assert got.pvalue == pytest.approx(ref["p-value"], rel=1e-4, abs=1e-5)
+        compared["duration"] += 1
+        compared["starts_with_failure"] += bool(hits[0])
+    assert compared["duration"] > 200 and compared["starts_with_failure"] > 50
+
+
+def test_duration_conventions_differ_only_when_the_sample_starts_with_a_failure() -> None:
+    # the worked example does not start with a failure: both conventions agree
+    assert duration_test(HITS).statistic == duration_test(HITS, convention="sample_start").statistic
+    # cut it to start at its first failure (day 10), as in issue 18
+    cut = HITS[9:]
+    # durations: rugarch (Christoffersen-Pelletier): 1, 89, 80, 1 complete, 69 censored;
+    # "sample_start" adds a completed duration of 1 day before the first failure
+    d = np.array([1, 89, 80, 1, 69], dtype=float)
+    censored = np.array([False, False, False, False, True])
+
+    def lr(d: np.ndarray, censored: np.ndarray) -> float:
+        # independent: scipy maximum likelihood for censored Weibull vs exponential durations
+        data = stats.CensoredData(uncensored=d[~censored], right=d[censored])
+
+        def loglik(dist, *args) -> float:
+            return float(
+                dist.logpdf(d[~censored], *args).sum() + dist.logsf(d[censored], *args).sum()
+            )
+
+        c, _, scale = stats.weibull_min.fit(data, floc=0)
+        _, scale0 = stats.expon.fit(data, floc=0)
+        return 2 * (loglik(stats.weibull_min, c, 0, scale) - loglik(stats.expon, 0, scale0))
+
+    rugarch = duration_test(cut)
+    assert rugarch.statistic == pytest.approx(lr(d, censored), rel=1e-4, abs=1e-6)
+    legacy = duration_test(cut, convention="sample_start")
+    d_legacy, c_legacy = np.concatenate([[1.0], d]), np.concatenate([[False], censored])
+    assert legacy.statistic == pytest.approx(lr(d_legacy, c_legacy), rel=1e-4, abs=1e-6)
+    assert rugarch.statistic != pytest.approx(legacy.statistic, rel=1e-3)
+    assert rugarch.pvalue_method == "chi2" and rugarch.dof == 1
+    # too few durations: NaN, not rejected (vartests returns NaN there too)
+    ends = np.zeros(20, dtype=bool)
+    ends[[0, -1]] = True
+    assert np.isnan(duration_test(ends).statistic) and not duration_test(ends).reject
+    with pytest.raises(ConfigError, match="convention"):
+        duration_test(HITS, convention="matlab")
+
+
 def test_var_tests_have_nominal_size_under_the_null() -> None:
     # simulation with known truth: i.i.d. Bernoulli(1%) failures, 1,000 days, 1,000 samples
     rng = np.random.default_rng(123)
@@ -279,24 +362,82 @@ def test_es_tests_size_by_simulation() -> None:
         assert 0.01 <= count / reps <= 0.11, (name, count / reps)
 
 
-def test_quantile_and_fz0_loss_by_hand_and_consistency() -> None:
-    # Koenker-Bassett tick loss at 99% on two days, by hand
+def test_quantile_and_fz0_loss_by_hand() -> None:
+    # tick loss at tau = 0.99, Gneiting (2011): (1{L > VaR} - (1 - tau)) (L - VaR), by hand:
+    # day 1 loss 0.05 above VaR 0.03 costs tau * 0.02; day 2 loss 0.01 below it (1 - tau) * 0.02
     q = quantile_loss(np.array([0.05, 0.01]), np.array([0.03, 0.03]), 0.99)
-    np.testing.assert_allclose(q, [(0.99 - 1) * 0.02, 0.99 * (-0.02)])
+    np.testing.assert_allclose(q, [0.99 * 0.02, 0.01 * 0.02], rtol=1e-12)
+    # the same score in Gneiting's notation for the return y = -L and x = -VaR at alpha = 0.01
+    y, x = -np.array([0.05, 0.01]), -0.03
+    np.testing.assert_allclose(q, ((x >= y) - 0.01) * (x - y), rtol=1e-12)
+    s = quantile_loss(pd.Series([0.05, np.nan], index=pd.date_range("2024-01-01", periods=2)),
+                      [0.03, 0.03], 0.99)  # fmt: skip
+    assert s.name == "quantile_loss" and np.isnan(s.iloc[1]) and s.iloc[0] == pytest.approx(0.0198)
     # Patton, Ziegel & Chen (2019) eq. (6), y=-0.05, v=-0.03, e=-0.04, alpha=0.01
     by_hand = -(1 * (-0.03 + 0.05)) / (0.01 * -0.04) + (-0.03 / -0.04) + math.log(0.04) - 1
     assert fz0_loss([0.05], [0.03], [0.04], 0.99)[0] == pytest.approx(by_hand)
-    # strict consistency (simulation with known truth): the true normal (VaR, ES) scores best
-    rng = np.random.default_rng(5)
-    loss = rng.standard_normal(200_000)
-    z = stats.norm.ppf(0.975)
-    es = stats.norm.pdf(z) / 0.025
-    true = fz0_loss(loss, np.full(loss.size, z), np.full(loss.size, es), 0.975).mean()
-    for f in (0.85, 1.15):
-        wrong = fz0_loss(loss, np.full(loss.size, f * z), np.full(loss.size, f * es), 0.975)
-        assert wrong.mean() > true
     with pytest.raises(DataError, match="positive ES"):
         fz0_loss([0.1], [0.05], [-0.01], 0.99)
+
+
+def test_quantile_loss_expectation_is_minimised_at_the_true_quantile() -> None:
+    # Gneiting (2011): the tick loss is strictly consistent for the quantile. Known truth: N(0,1)
+    # losses at tau = 0.99. Closed form of the expected score, from the definition:
+    # E[(1{L > q} - (1 - tau))(L - q)] = phi(q) - q (1 - Phi(q)) + (1 - tau) q  (E[L] = 0)
+    tau = 0.99
+
+    def expected(q: float) -> float:
+        return stats.norm.pdf(q) - q * stats.norm.sf(q) + (1 - tau) * q
+
+    best = optimize.minimize_scalar(expected, bounds=(0.0, 5.0), method="bounded").x
+    assert best == pytest.approx(stats.norm.ppf(tau), abs=1e-4)
+    # simulation: riskkit's score averages to the closed form, and on the VaR grid of the issue
+    # (1.5, 2.0, 2.326, 2.7, 3.2) the true quantile scores lowest, with common random numbers
+    loss = np.random.default_rng(18).standard_normal(1_000_000)
+    grid = [1.5, 2.0, stats.norm.ppf(tau), 2.7, 3.2]
+    means = [quantile_loss(loss, np.full(loss.size, q), tau).mean() for q in grid]
+    for q, m in zip(grid, means, strict=True):
+        assert m == pytest.approx(expected(q), rel=0.02), q
+    assert int(np.argmin(means)) == 2
+    assert min(means) > 0
+    # the pre-issue-18 formula (tau - 1{L > q})(L - q) is this score minus |L - q|
+    old = (tau - (loss > 2.0)) * (loss - 2.0)
+    np.testing.assert_allclose(
+        old, quantile_loss(loss, np.full(loss.size, 2.0), tau) - np.abs(loss - 2.0), atol=1e-12
+    )
+
+
+def test_fz0_expectation_is_minimised_at_the_true_var_es_pair() -> None:
+    # Fissler and Ziegel (2016), Patton, Ziegel and Chen (2019): FZ0 is strictly consistent for
+    # (VaR, ES). Known truth: N(0,1) returns y at alpha = 0.025. Closed form of the expected
+    # score, with v, e the return quantile and ES (negative) and E[1{y <= v}(v - y)] =
+    # v Phi(v) + phi(v) for a standard normal y:
+    alpha = 0.025
+
+    def expected(v: float, e: float) -> float:
+        return -(v * stats.norm.cdf(v) + stats.norm.pdf(v)) / (alpha * e) + v / e + np.log(-e) - 1
+
+    z = stats.norm.ppf(1 - alpha)
+    es = stats.norm.pdf(z) / alpha
+    res = optimize.minimize(
+        lambda p: expected(p[0], p[1]), x0=[-1.5, -2.0], method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 5000},
+    )  # fmt: skip
+    np.testing.assert_allclose(res.x, [-z, -es], atol=1e-4)
+    # simulation: riskkit's fz0_loss averages to the closed form and, with common random
+    # numbers, the true pair scores lower than every perturbed pair on a grid
+    loss = np.random.default_rng(2016).standard_normal(1_000_000)
+    ones = np.ones(loss.size)
+    true = fz0_loss(loss, z * ones, es * ones, 1 - alpha).mean()
+    assert true == pytest.approx(expected(-z, -es), abs=0.01)
+    for fv in (0.9, 1.0, 1.1):
+        for fe in (0.9, 1.0, 1.1):
+            if fv == fe == 1.0:
+                continue
+            v, e = fv * z, max(fe * es, fv * z)  # ES is never below VaR
+            score = fz0_loss(loss, v * ones, e * ones, 1 - alpha).mean()
+            assert score > true, (fv, fe)
+            assert score == pytest.approx(expected(-v, -e), abs=0.01)
 
 
 def test_diebold_mariano_matches_hand_newey_west() -> None:
@@ -318,11 +459,16 @@ def test_diebold_mariano_matches_hand_newey_west() -> None:
 def _table(rng, n=750, level=0.99, scale=1.0, horizon=1):
     idx = pd.date_range("2020-01-01", periods=n, freq="D", name="date")
     loss, var, es, sig = _normal_forecasts(rng, n, level, scale)
-    df = pd.DataFrame(
-        {f"var_{level:g}": var, f"es_{level:g}": es, "volatility": sig, "loss": loss}, index=idx
+    return pd.DataFrame(
+        {
+            f"var_{level:g}": var,
+            f"es_{level:g}": es,
+            "volatility": sig,
+            "loss": loss,
+            "horizon": horizon,
+        },
+        index=idx,
     )
-    df.attrs["horizon"] = horizon
-    return df
 
 
 def test_summary_table_and_plot() -> None:
@@ -346,12 +492,77 @@ def test_summary_table_and_plot() -> None:
         out.loc[("bad", 0.99), "pof"] == "reject"
         and out.loc[("bad", 0.99), "traffic_light"] != "green"
     )
+    # how each ES p-value was obtained, and the test level, are columns of the table
+    assert row["mcneil_frey_method"] == "bootstrap" and row["unconditional_normal_method"] == (
+        "simulation"
+    )
+    assert row["z1_method"] == row["z2_method"] == "simulation" and row["test_level"] == 0.95
+    normal = backtest_summary(good, es_pvalue="normal").iloc[0]
+    assert normal["mcneil_frey_method"] == "normal"
+    assert normal["mcneil_frey_stat"] == row["mcneil_frey_stat"]
     # h-day horizon: only every h-th (non-overlapping) forecast is tested
     five = _table(rng, horizon=5)
     assert backtest_summary(five, es=False)["observations"].iloc[0] == 150
+    # the horizon is read from the table's column, never assumed: a table without it needs
+    # horizon=, which also overrides the column
+    bare = five.drop(columns="horizon")
+    with pytest.raises(DataError, match="no 'horizon' column"):
+        backtest_summary(bare, es=False)
+    assert backtest_summary(bare, es=False, horizon=5)["observations"].iloc[0] == 150
+    assert backtest_summary(five, es=False, horizon=1)["observations"].iloc[0] == 750
+    mixed = pd.concat([five.iloc[:10], good.iloc[10:]])
+    with pytest.raises(DataError, match="one value"):
+        backtest_summary(mixed, es=False)
     ax = plot_backtest(good, 0.99, title="test")
     assert ax.get_ylabel().startswith("1-day") and len(ax.collections) == 1
     plt.close("all")
+
+
+def test_var_backtest_result_is_typed_and_flattens_to_the_summary_row() -> None:
+    rng = np.random.default_rng(12)
+    table = _table(rng)
+    res = var_backtest(table["loss"], table["var_0.99"], 0.99)
+    hits = (table["loss"] > table["var_0.99"]).to_numpy()
+    assert isinstance(res, VarBacktest) and res.failures == hits.sum()
+    assert res.traffic_light == traffic_light(int(hits.sum()), 750, 0.99)
+    assert [t.test for t in res.tests] == [
+        "bin", "pof", "tuff", "cci", "cc", "tbfi", "tbf", "duration"
+    ]  # fmt: skip
+    assert res.test("pof") == kupiec_pof(int(hits.sum()), 750, 0.99)
+    assert res["pof_pvalue"] == res.test("pof").pvalue and res["traffic_light"] == (
+        res.traffic_light.zone
+    )
+    row = backtest_summary(table, es=False).iloc[0]
+    flat = res.to_series()
+    for key in flat.index:
+        assert row[key] == flat[key] or (pd.isna(row[key]) and pd.isna(flat[key])), key
+    with pytest.raises(KeyError, match="no test"):
+        res.test("matlab")
+
+
+def test_mcneil_frey_normal_p_value_is_rugarchs_estest() -> None:
+    # rugarch ESTest (Ghalanos): z = ES - actual on failure days (returns, i.e. loss - ES here);
+    # p = 1 - pnorm(mean(z) / (sqrt(sd(z)^2 (n - 1) / n) / sqrt(n - 1))); written out in numpy
+    rng = np.random.default_rng(31)
+    loss, var, es, _ = _normal_forecasts(rng, 1500, 0.975, vol_scale=0.9)
+    hit = loss > var
+    z = loss[hit] - es[hit]
+    n = len(z)
+    t = z.mean() / (math.sqrt(z.var(ddof=1) * (n - 1) / n) / math.sqrt(n - 1))
+    res = mcneil_frey_test(loss, var, es, np.ones_like(loss), pvalue_method="normal")
+    assert res.pvalue == pytest.approx(stats.norm.sf(t), rel=1e-10)
+    assert res.statistic == pytest.approx(z.mean(), rel=1e-12)
+    assert res.pvalue_method == "normal"
+    # independent: scipy's one-sample t statistic of the same residuals
+    assert t == pytest.approx(stats.ttest_1samp(z, 0.0).statistic, rel=1e-10)
+    boot = mcneil_frey_test(loss, var, es, np.ones_like(loss))
+    assert boot.pvalue_method == "bootstrap" and boot.statistic == res.statistic
+    assert acerbi_szekely_test(
+        loss, var, es, 0.975, scale=np.ones_like(loss), n_sims=50
+    ).pvalue_method == ("simulation")
+    assert unconditional_es_test(loss, var, es, 0.975).pvalue_method == "simulation"
+    with pytest.raises(ConfigError, match="pvalue_method"):
+        mcneil_frey_test(loss, var, es, pvalue_method="asymptotic")
 
 
 def test_distribution_es_is_the_riskkit_closed_form() -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -17,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = [
     "calibrate",
     "validate-config",
+    "config-schema",
     "validate-data",
+    "compare-feeds",
     "check-params",
     "download",
     "datasets",
@@ -153,3 +158,200 @@ def test_python_dash_m_riskkit_help() -> None:
 def test_report_needs_a_run_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path)]) == EXIT_FAILED
     assert f"{tmp_path} is not a calibration run directory (no run.json)" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- read options as flags
+
+
+def test_every_read_option_is_a_flag_and_a_config_key(capsys: pytest.CaptureFixture[str]) -> None:
+    from riskkit.config import DataSpec
+    from riskkit.data.options import ReadOptions
+
+    for command in ("validate-data", "calibrate"):
+        assert main([command, "--help"]) == EXIT_OK
+        text = " ".join(capsys.readouterr().out.split())
+        for name, field in ReadOptions.model_fields.items():
+            flag = ReadOptions.option_name(name, "cli")
+            assert f"{flag} " in text, (command, flag)
+            # the help is the field's docstring, so flag and config key cannot drift apart
+            first = " ".join(field.description.split())[:40]
+            assert first in text and f"[data.{name}]" in text, (command, name)
+            assert name in DataSpec.model_fields  # data.<name> is a configuration key
+        assert "--resample" in text and "[data.resample]" in text
+    assert main(["calibrate", "--help"]) == EXIT_OK
+    assert "--calendar {crypto,equity}" in capsys.readouterr().out
+
+
+def _semicolon_file(tmp_path: Path) -> Path:
+    """Hourly bars with ';' separators and epoch milliseconds in a column named 'time'."""
+    frame = load_ohlcv("BTC", "bitstamp", start="2019-01-01", end="2020-06-30")
+    idx = pd.date_range("2020-06-01", periods=len(frame), freq="1h")
+    out = frame.reset_index(drop=True)
+    out.insert(0, "time", idx.as_unit("ms").asi8)
+    path = tmp_path / "btc_1h.txt"
+    out.to_csv(path, sep=";", index=False)
+    return path
+
+
+def test_validate_data_takes_the_read_options_as_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _semicolon_file(tmp_path)
+    args = ["validate-data", str(path), "--sep", ";", "--unit", "ms", "--interval", "1h"]
+    assert main([*args, "--partial-bars", "keep", "--day-boundary", "00:00"]) == EXIT_OK
+    assert "1h bars (declared)" in capsys.readouterr().out
+    # local times of Zurich (UTC+1 in winter) are converted to UTC
+    zurich = tmp_path / "zurich.csv"
+    local = pd.date_range("2021-01-04 01:00", periods=48, freq="1h")
+    pd.DataFrame({"date": local.strftime("%Y-%m-%d %H:%M"), "close": 100.0 + np.arange(48)}).to_csv(
+        zurich, index=False
+    )
+    assert main(["validate-data", str(zurich), "--timezone", "Europe/Zurich"]) == EXIT_OK
+    assert "1h bars (inferred)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--freq", "1x"], "--freq 1x: cannot read '1x' as a bar interval"),
+        (["--interval", "7min"], "--interval 7min: does not divide one day"),
+        (["--resample", "3y"], "--resample 3y: cannot read '3y' as a bar interval"),
+        (["--unit", "sec0"], "--unit sec0: unknown value 'sec0'"),
+        (["--timezone", "Mars/Olympus"], "--timezone Mars/Olympus: unknown time zone"),
+        (["--day-boundary", "25:00"], "--day-boundary 25:00: expected a UTC time HH:MM"),
+        (["--column", "Last"], "--column expects FILECOL=NAME (e.g. Last=close), got 'Last'"),
+        (["--freq", "1h", "--interval", "4h"], "--freq 1h and --interval 4h disagree"),
+    ],
+)
+def test_bad_flag_values_name_the_flag_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], expected: str
+) -> None:
+    path = _semicolon_file(tmp_path)
+    assert main(["validate-data", str(path), "--sep", ";", *flags]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def test_messages_give_cli_users_flags_not_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = load_ohlcv("ETH", "bitstamp", start="2020-06-01", end="2020-06-30")
+    path = tmp_path / "eth.csv"
+    frame.rename(columns={"close": "Px"}).reset_index().to_csv(path, index=False)
+    assert main(["validate-data", str(path)]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "--column <your column>=close" in err and "columns={" not in err
+    assert main(["validate-data", str(path), "--columns", "Px=close"]) == EXIT_OK
+    assert main(["validate-data", str(path), "--column", "Mid=close"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "mapped column(s) ['Mid'] not found (--column)" in err and "Traceback" not in err
+
+
+def test_calibrate_flags_override_the_data_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _semicolon_file(tmp_path)
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data": {"source": "files", "files": {"BTC": str(path)}},
+                "assets": ["BTC"],
+                "backtest": {"window": 300, "refit_every": 200},
+                "output": {"directory": str(tmp_path / "runs"), "latest": None},
+                "report": False,
+            }
+        )
+    )
+    # the configuration alone cannot read the file (';' separators)
+    assert main(["validate-config", str(config)]) == EXIT_OK
+    out = tmp_path / "run"
+    base = ["-q", "calibrate", "--config", str(config), "--executor", "serial"]
+    flags = ["--sep", ";", "--unit", "ms", "--interval", "1h", "--partial-bars", "keep"]
+    assert main([*base, "--out", str(out), *flags]) == EXIT_OK, capsys.readouterr().err
+    written = yaml.safe_load((out / "config.yaml").read_text())["data"]
+    assert (written["sep"], written["unit"], written["interval"]) == (";", "ms", "1h")
+    params = json.loads((out / "margin_parameters.json").read_text())["assets"]["BTC"]
+    assert params["data"]["bar_interval"] == "1h"
+    # a flag the data source cannot use is named as the flag
+    bundled = tmp_path / "bundled.yaml"
+    bundled.write_text(yaml.safe_dump({"assets": ["BTC"]}))
+    assert main(["calibrate", "--config", str(bundled), "--unit", "ms"]) == EXIT_USAGE
+    assert "--unit (data.unit): only used with data.source: files" in capsys.readouterr().err
+    assert main(["calibrate", "--config", str(config), "--resample", "5x"]) == EXIT_USAGE
+    assert "--resample 5x: cannot read '5x'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- no data loss
+
+
+def test_validate_data_never_overwrites_its_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = load_ohlcv("ETH", "bitstamp", start="2020-06-01", end="2020-06-30")
+    data = tmp_path / "eth.csv"
+    frame.reset_index().to_csv(data, index=False)
+    before = data.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    hard = tmp_path / "hard.csv"
+    os.link(data, hard)
+    monkeypatch.chdir(tmp_path)
+    for file, out in [
+        (str(data), str(data)),  # the same path
+        (str(data), "eth.csv"),  # relative
+        (str(data), "./eth.csv"),
+        (str(data), str(link)),  # through a symbolic link
+        (str(link), str(data)),
+        (str(data), str(hard)),  # a hard link
+    ]:
+        assert main(["validate-data", file, "--csv", out]) == EXIT_USAGE, (file, out)
+        err = capsys.readouterr().err
+        assert f"--csv {out}: that is an input file; it would be overwritten" in err
+    assert data.read_bytes() == before
+    # an output that cannot be written is refused before any work, naming the flag
+    missing = "/nonexistent/dir/x.csv"
+    assert main(["validate-data", str(data), "--csv", missing]) == EXIT_USAGE
+    assert f"--csv {missing}: directory /nonexistent/dir does not exist" in capsys.readouterr().err
+    assert main(["validate-data", str(data), "--csv", str(tmp_path)]) == EXIT_USAGE
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_calibrate_never_writes_into_an_existing_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({"assets": ["BTC"], "report": False}))
+    run = tmp_path / "old_run"
+    run.mkdir()
+    (run / "run.json").write_text("{}")
+    (run / "margin_parameters.json").write_text('{"published": true}')
+    assert main(["calibrate", "--config", str(config), "--out", str(run)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"--out {run}: already holds a calibration run; a run never overwrites one" in err
+    assert (run / "margin_parameters.json").read_text() == '{"published": true}'
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("x")
+    assert main(["calibrate", "--config", str(config), "--out", str(other)]) == EXIT_USAGE
+    assert "already holds a non-empty directory" in capsys.readouterr().err
+    # a directory that cannot be created (its parent is a file; /proc on Linux)
+    blocked = tmp_path / "a_file" / "run"
+    (tmp_path / "a_file").write_text("")
+    for out in [str(blocked)] + (["/proc/x"] if Path("/proc").is_dir() else []):
+        assert main(["calibrate", "--config", str(config), "--out", out]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"--out {out}: cannot create the run directory" in err and "Traceback" not in err
+    # the Python API refuses it too, before anything is written
+    from riskkit.config import load_config
+    from riskkit.exceptions import ConfigError
+    from riskkit.run import run_calibration
+
+    with pytest.raises(ConfigError, match="already holds a calibration run"):
+        run_calibration(load_config(config), out_dir=run)
+    assert sorted(p.name for p in run.iterdir()) == ["margin_parameters.json", "run.json"]
+
+
+def test_other_outputs_name_their_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config-schema", "--out", "/nonexistent/dir/schema.json"]) == EXIT_USAGE
+    assert "--out /nonexistent/dir/schema.json: directory" in capsys.readouterr().err

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
+import pandas as pd
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from riskkit.config import CalibrationConfig, load_config, validate_config
+from riskkit.cli import main
+from riskkit.config import (
+    BacktestSpec,
+    CalibrationConfig,
+    DataSpec,
+    ModelSpec,
+    OutputSpec,
+    ReportSpec,
+    RunSpec,
+    config_json_schema,
+    load_config,
+    validate_config,
+)
 from riskkit.exceptions import ConfigError
+from riskkit.margin import MarginSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -90,7 +107,8 @@ def test_ranges_and_percent_hint() -> None:
     assert "margin.horizon_days: must be in (0, 30], got 0" in joined
     assert "margin.measure: unknown value 'cvar'" in joined
     assert "margin.apc: unknown value 'bufer' (did you mean 'buffer'?)" in joined
-    assert "backtest.window: must be >= 30, got 10" in joined
+    # the window's lower bound is MarginSettings' (50), which receives it
+    assert "backtest.window: must be >= 50, got 10" in joined
     assert "backtest.refit_every: must be >= 1, got 0" in joined
     assert "run.max_workers: must be >= 1, got 0" in joined
     assert "run.executor: unknown executor 'proceses' (did you mean 'processes'?)" in joined
@@ -147,7 +165,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
         "model.estimator: unknown value 'fsh' (did you mean 'fhs'?)",
         "model.p: must be in [1, 5], got -1",
         "margin.window: set it in the backtest section",
-        "backtest.window: must be >= 30, got 5",
+        "backtest.window: must be >= 50, got 5",
         "output.figure_formats[1]: unknown format 'jpeg'",
         "run.executor: unknown executor 'gpu'",
     ]
@@ -178,7 +196,7 @@ def test_overrides_use_dotted_paths() -> None:
         DEFAULT, overrides={"backtest.window": 250, "assets": ["ETH"], "run.executor": "serial"}
     )
     assert cfg.window == 250 and cfg.assets == ("ETH",) and cfg.executor == "serial"
-    assert cfg.margin["level"] == load_config(DEFAULT).margin["level"]
+    assert cfg.margin.level == load_config(DEFAULT).margin.level
 
 
 def test_dask_scheduler_address_is_accepted() -> None:
@@ -203,11 +221,11 @@ def test_binance_source_needs_dates_and_defaults_symbols() -> None:
             "data": {"source": "binance", "start": "2021-01-01", "end": "2021-12-31"},
         }
     )
-    assert cfg.data.binance["symbols"] == {"BTC": "BTCUSDT", "ETH": "ETHUSDT"}
+    assert cfg.data.binance.symbols == {"BTC": "BTCUSDT", "ETH": "ETHUSDT"}
 
 
 def test_every_bad_margin_setting_is_listed_not_just_the_first() -> None:
-    # MarginSettings raises on its first bad field; the validator must still list each one
+    # every bad margin setting is listed, each with its location, not just the first one
     errs = _errors(
         {
             "assets": ["BTC"],
@@ -221,9 +239,9 @@ def test_every_bad_margin_setting_is_listed_not_just_the_first() -> None:
     )
     for item in (
         "margin.level: must be in (0, 1), got 99",
-        "margin.rounding_step: rounding_step must lie in (0, 0.1], got 0.5",
-        "margin.apc_buffer: apc_buffer must lie in [0, 10], got -1",
-        "margin.sides: sides must be one of",
+        "margin.rounding_step: must be in (0, 0.1], got 0.5",
+        "margin.apc_buffer: must be in [0, 10], got -1",
+        "margin.sides: unknown value 'longs' (did you mean 'long'?); choose one of both,",
     ):
         assert any(e.startswith(item) for e in errs), (item, errs)
     # a rule tying two keys together is checked once each key is valid on its own
@@ -245,3 +263,256 @@ def test_impossible_yaml_date_is_a_listed_problem_not_a_traceback(tmp_path: Path
     ok = tmp_path / "ok.yaml"
     ok.write_text("assets: [BTC]\ndata: {start: 2019-01-01}\n")
     assert load_config(ok).data.start == "2019-01-01"
+
+
+# ---------------------------------------------------------------- one table of defaults
+
+
+def test_written_config_holds_every_effective_setting(tmp_path: Path) -> None:
+    # a minimal file: everything else is a default, and the config.yaml a run writes
+    # (CalibrationConfig.to_yaml) must show each default, so the file alone says what ran
+    minimal = tmp_path / "minimal.yaml"
+    minimal.write_text("assets: [BTC]\nmargin: {level: 0.99}\n")
+    cfg = load_config(minimal)
+    written = tmp_path / "config.yaml"
+    written.write_text(cfg.to_yaml())
+    back = yaml.safe_load(written.read_text())
+    assert back == cfg.to_dict()
+    # every key of every section is written out, defaults included
+    sections = {
+        "data": DataSpec,
+        "model": ModelSpec,
+        "backtest": BacktestSpec,
+        "output": OutputSpec,
+        "run": RunSpec,
+        "report": ReportSpec,
+    }
+    for name, model in sections.items():
+        assert set(back[name]) == set(model.model_fields), name
+    margin_keys = set(MarginSettings.model_fields) - {"window", "refit_every"}
+    assert set(back["margin"]) == margin_keys
+    # the defaults the calibration would use, in the file: mm_ratio and apc among them
+    assert back["margin"]["mm_ratio"] == MarginSettings().mm_ratio
+    assert back["margin"]["apc"] == MarginSettings().apc
+    # read back, it is the same configuration (apart from the file it came from)
+    again = load_config(written)
+    assert again.to_dict() == cfg.to_dict()
+    assert again.fingerprint() == cfg.fingerprint()
+    assert again.margin == cfg.margin
+
+
+def test_one_default_table_drives_config_and_calibration() -> None:
+    cfg = validate_config({"assets": ["BTC"], "margin": {"level": 0.99}})
+    # the margin section of a configuration is a MarginSettings: the defaults of a key left
+    # out are those of MarginSettings() built in code, field by field
+    assert isinstance(cfg.margin, MarginSettings)
+    assert cfg.margin == MarginSettings()
+    for name, field in MarginSettings.model_fields.items():
+        assert getattr(cfg.margin, name) == field.default, name
+    # the backtest section's defaults are MarginSettings' window and refit_every
+    assert (cfg.window, cfg.refit_every) == (MarginSettings().window, MarginSettings().refit_every)
+    assert BacktestSpec().window == MarginSettings.model_fields["window"].default
+    # a value set in the file reaches the settings, the backtest section included
+    cfg2 = validate_config(
+        {"assets": ["BTC"], "margin": {"mm_ratio": 0.5}, "backtest": {"window": 250}}
+    )
+    assert cfg2.margin.mm_ratio == 0.5 and cfg2.margin.window == 250
+    assert cfg2.margin == MarginSettings(mm_ratio=0.5, window=250)
+
+
+def test_calibration_receives_the_config_margin_model() -> None:
+    # run_asset (the worker side of a run) must hand calibrate_asset the config's own
+    # MarginSettings object, not a copy rebuilt with other defaults
+    from riskkit.run.orchestrate import AssetTask, run_asset
+
+    cfg = validate_config(
+        {"assets": ["BTC"], "margin": {"horizon_days": 2}, "backtest": {"window": 250}}
+    )
+    received = {}
+
+    def recorder(asset, ohlcv, settings, **kwargs):
+        received["settings"] = settings
+        return "calibrated"
+
+    outcome = run_asset(
+        AssetTask("BTC", pd.DataFrame(), cfg, seed=1, calibrator=recorder, inner_executor=None)
+    )
+    assert outcome.ok, outcome.error
+    assert received["settings"] is cfg.margin
+    assert received["settings"].window == 250 and received["settings"].horizon_days == 2.0
+
+
+def test_margin_settings_alone_report_every_problem() -> None:
+    with pytest.raises(ConfigError) as info:
+        MarginSettings(level=99, sides="longs", window=10, levle=0.9)
+    errs = _problems(info.value)
+    assert str(info.value).startswith("invalid MarginSettings (4 problems):")
+    assert "level: must be in (0, 1), got 99 (a fraction: did you mean 0.99?)" in errs
+    assert "window: must be >= 50, got 10" in errs
+    assert "levle: unknown key (did you mean 'level'?)" in errs
+    assert any(e.startswith("sides: unknown value 'longs' (did you mean 'long'?)") for e in errs)
+    with pytest.raises(ConfigError):
+        MarginSettings.model_validate({"apc": "dampener"})
+    # a changed copy is checked again
+    assert MarginSettings().replace(level=0.995).level == 0.995
+    with pytest.raises(ConfigError, match="level: must be in"):
+        MarginSettings().replace(level=99)
+    # frozen: a setting cannot change after the checks
+    with pytest.raises(ValidationError):
+        MarginSettings().level = 0.5  # type: ignore[misc]
+
+
+def test_a_margin_settings_object_in_code_must_agree_with_backtest() -> None:
+    settings = MarginSettings(level=0.995, window=250)
+    cfg = CalibrationConfig(assets=["BTC"], margin=settings, backtest={"window": 250})
+    assert cfg.margin == settings
+    with pytest.raises(ConfigError, match=r"margin\.window: set it in the backtest section"):
+        CalibrationConfig(assets=["BTC"], margin=settings)  # backtest.window 500 by default
+
+
+# ---------------------------------------------------------------- JSON Schema
+
+
+def _as_json(path: Path) -> object:
+    # what an editor sees: YAML dates are text
+    return json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+
+
+def test_json_schema_accepts_shipped_configs_and_rejects_unknown_keys(tmp_path: Path) -> None:
+    schema_file = tmp_path / "riskkit-config.schema.json"
+    assert main(["config-schema", "--out", str(schema_file)]) == 0
+    schema = json.loads(schema_file.read_text())
+    assert schema == config_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    configs = sorted((ROOT / "configs").glob("*.yaml"))
+    assert configs
+    for path in configs:
+        errors = [e.message for e in validator.iter_errors(_as_json(path))]
+        assert not errors, (path.name, errors)
+    # the minimal file and a run's full config.yaml are valid too
+    assert not list(validator.iter_errors({"assets": ["BTC"], "report": False}))
+    full = validate_config({"assets": ["BTC"]}).to_dict()
+    assert not list(validator.iter_errors(json.loads(json.dumps(full))))
+    # an unknown key, in a section or at the top, a wrong type and a value out of range
+    default = _as_json(DEFAULT)
+    for bad in (
+        {**default, "margin": {**default["margin"], "levle": 0.99}},
+        {**default, "extra": 1},
+        {**default, "margin": {**default["margin"], "window": 250}},
+        {**default, "backtest": {"window": "long"}},
+        {**default, "margin": {**default["margin"], "level": 99}},
+        {**default, "margin": {**default["margin"], "apc": "dampener"}},
+        {key: value for key, value in default.items() if key != "assets"},
+    ):
+        assert list(validator.iter_errors(bad)), bad
+
+
+# ---------------------------------------------------------------- read options, bars, episodes
+
+
+def test_data_section_holds_every_read_option_once() -> None:
+    from riskkit.data.options import ReadOptions
+
+    # DataSpec *is* a ReadOptions: the same fields, defaults and checks, not a copy
+    assert issubclass(DataSpec, ReadOptions)
+    for name, field in ReadOptions.model_fields.items():
+        assert DataSpec.model_fields[name].default == field.default, name
+        assert DataSpec.model_fields[name].description == field.description, name
+
+
+def test_read_options_intervals_and_calendar_are_checked(tmp_path: Path) -> None:
+    prices = tmp_path / "btc.csv"
+    prices.write_text("date,close\n2020-01-01,1\n")
+    files = {"source": "files", "files": {"BTC": str(prices)}}
+    cfg = validate_config(
+        {
+            "assets": ["BTC"],
+            "data": {
+                **files,
+                "unit": "ms",
+                "sep": ";",
+                "timezone": "Europe/Zurich",
+                "day_boundary": "08:00",
+                "interval": "1h",
+                "partial_bars": "keep",
+                "resample": "4h",
+                "calendar": "crypto",
+            },
+        }
+    )
+    assert (cfg.data.unit, cfg.data.interval, cfg.data.resample) == ("ms", "1h", "4h")
+    assert yaml.safe_load(cfg.to_yaml())["data"]["day_boundary"] == "08:00"
+    errs = "\n".join(
+        _errors(
+            {
+                "assets": ["BTC"],
+                "data": {
+                    **files,
+                    "interval": "4h",
+                    "resample": "6h",
+                    "unit": "sec",
+                    "timezone": "Mars/Olympus",
+                    "calendar": "lunar",
+                },
+            }
+        )
+    )
+    assert "data.resample: must be a whole multiple of data.interval '4h', got '6h'" in errs
+    assert "data.unit: unknown value 'sec'" in errs
+    assert "data.timezone: unknown time zone 'Mars/Olympus'" in errs
+    assert "data.calendar: unknown value 'lunar'" in errs
+    errs = "\n".join(
+        _errors({"assets": ["BTC"], "data": {**files, "interval": "7min", "resample": "1M"}})
+    )
+    assert "data.interval: '7min' does not divide one day" in errs
+    assert "data.resample: '1M' is a month, not a fixed interval" in errs
+    # read options only apply to files; the bundled data are daily
+    errs = "\n".join(_errors({"assets": ["BTC"], "data": {"unit": "ms", "interval": "1h"}}))
+    assert "data.unit: only used with data.source: files (source is 'bundled')" in errs
+    assert "data.interval: the bundled data are daily (1D), got '1h'" in errs
+    # Binance archives of any bar interval; a declared interval must be the archive's
+    binance = {"source": "binance", "start": "2024-01-01", "end": "2024-03-31"}
+    cfg = validate_config({"assets": ["BTC"], "data": {**binance, "binance": {"interval": "4h"}}})
+    assert cfg.data.binance.interval == "4h"
+    errs = "\n".join(
+        _errors(
+            {
+                "assets": ["BTC"],
+                "data": {**binance, "interval": "1h", "binance": {"interval": "4h"}},
+            }
+        )
+    )
+    assert "data.interval: data.binance.interval fetches 4h bars" in errs
+
+
+def test_backtest_window_is_documented_in_bars() -> None:
+    from riskkit.config import BacktestSpec
+
+    assert "counted in bars" in BacktestSpec.model_fields["window"].description
+    assert "counted in bars" in BacktestSpec.model_fields["refit_every"].description
+    assert "8760" in DataSpec.__doc__ and "horizon_days" in DataSpec.__doc__
+
+
+def test_stress_episodes_of_the_configuration() -> None:
+    cfg = validate_config(
+        {
+            "assets": ["BTC"],
+            "margin": {
+                "stress_episodes": [
+                    {"name": "desk drill", "start": "2019-06-26", "end": "2019-06-27"}
+                ]
+            },
+        }
+    )
+    assert cfg.margin.stress_episodes[0].name == "desk drill"
+    assert validate_config(yaml.safe_load(cfg.to_yaml())) == cfg
+    errs = _errors(
+        {
+            "assets": ["BTC"],
+            "margin": {
+                "stress_episodes": [{"name": "x", "start": "2019-06-27", "end": "2019-06-01"}]
+            },
+        }
+    )
+    assert errs == ["margin.stress_episodes[0]: end 2019-06-01 is before start 2019-06-27"]

@@ -73,10 +73,13 @@ def test_iso_strings_with_offsets_become_naive_utc() -> None:
     ]
 
 
-def test_mixed_epoch_units_are_ambiguous() -> None:
-    # a ms file concatenated with a us file (Binance spot switched to us in 2025)
-    with pytest.raises(DataError, match=r"mixed magnitude \(ms, us"):
-        rd.parse_timestamps([1_600_000_000_000, 1_735_689_600_000_000], source="f.csv")
+def test_mixed_epoch_units_are_read_row_by_row_with_a_warning() -> None:
+    # a ms file concatenated with a us file (Binance spot switched to us on 2025-01-01): the
+    # magnitudes differ by 1000, so each row has one reading; the warning names the rows
+    with pytest.warns(DataQualityWarning, match=r"mixed units.*1 in ms \(rows \[0\]\); 1 in us"):
+        idx = rd.parse_timestamps([1_600_000_000_000, 1_735_689_600_000_000], source="f.csv")
+    # 1_735_689_600 s after the epoch is 2025-01-01 00:00 UTC (date -u -d @1735689600)
+    assert list(idx) == [pd.Timestamp("2020-09-13 12:26:40"), pd.Timestamp("2025-01-01")]
 
 
 def test_yyyymmdd_integers_are_rejected() -> None:
@@ -99,9 +102,11 @@ def test_read_csv_ohlcv_ms_timestamps(tmp_path) -> None:
     raw.columns = ["Open Time", "Open", "High", "Low", "Close", "Volume"]
     path = tmp_path / "p.csv"
     raw.to_csv(path, index=False)
-    got = rd.read_prices(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)  # check=True warns only on a defect
+        got = rd.read_prices(path)
     pd.testing.assert_frame_equal(got, b, check_freq=False, check_index_type=False)
-    assert got.attrs["validation"].ok
+    assert got.attrs == {}  # nothing rides along: the frame writes to Parquet (see below)
 
 
 def test_read_close_only_with_mapping_and_unsorted_rows(tmp_path) -> None:
@@ -125,6 +130,52 @@ def test_read_parquet(tmp_path) -> None:
     np.testing.assert_array_equal(got.to_numpy(), b.to_numpy())
 
 
+def _round_trip(frame: pd.DataFrame, tmp_path, fmt: str) -> pd.DataFrame:
+    """Write ``frame`` with pandas and read it back with riskkit.data.read_prices."""
+    path = tmp_path / f"prices.{fmt}"
+    if fmt == "parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path)
+    return rd.read_prices(path, check=False)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_frame_from_read_prices_round_trips(tmp_path, fmt) -> None:
+    b = bars(40)
+    source = tmp_path / "source.csv"
+    b.reset_index().to_csv(source, index=False)
+    got = rd.read_prices(source)
+    back = _round_trip(got, tmp_path, fmt)
+    # CSV keeps 17 significant digits of a float (pandas writes repr), so both are exact
+    pd.testing.assert_frame_equal(back, got, check_freq=False, check_index_type=False)
+
+
+def test_read_checked_returns_frame_report_and_cleaning(tmp_path) -> None:
+    b = bars(30)
+    b.iloc[5, :4] = 0.0  # a zero bar: an error the report lists and cleaning drops
+    dup = pd.concat([b.iloc[:10], b.iloc[[9]].assign(volume=99.0), b.iloc[10:]])
+    path = tmp_path / "p.csv"
+    dup.reset_index().to_csv(path, index=False)
+    raw = rd.read_checked(path, freq="1D")
+    assert isinstance(raw, rd.LoadedPrices) and raw.name == "p.csv"
+    assert len(raw.frame) == 31 and raw.cleaning.empty and raw.n_changed == 0
+    assert raw.report.counts()[["duplicate", "non_positive_price"]].tolist() == [1, 1]
+    cleaned = rd.read_checked(path, freq="1D", clean=True)
+    # the report is of the rows as read, before cleaning
+    pd.testing.assert_frame_equal(cleaned.report.to_frame(), raw.report.to_frame())
+    assert len(cleaned.frame) == 29 and not cleaned.frame.index.has_duplicates
+    # keep=None: with a volume column the copy with the largest volume survives
+    assert cleaned.frame.loc[b.index[9], "volume"] == 99.0
+    assert set(cleaned.cleaning["step"]) == {"drop_duplicate_timestamps", "drop_nonpositive_prices"}
+    assert list(cleaned.cleaning.columns) == rd.CHANGE_COLUMNS
+    # the same result from a frame in memory
+    again = rd.check_and_clean(raw.frame, freq="1D", name="p.csv", keep=None)
+    pd.testing.assert_frame_equal(again.frame, cleaned.frame)
+    pd.testing.assert_frame_equal(again.cleaning, cleaned.cleaning)
+    assert rd.check_and_clean(raw.frame, clean=False).frame is raw.frame
+
+
 def test_read_errors_name_file_column_rows(tmp_path) -> None:
     path = tmp_path / "bad.csv"
     pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "open": [1, 2]}).to_csv(path, index=False)
@@ -133,7 +184,8 @@ def test_read_errors_name_file_column_rows(tmp_path) -> None:
     pd.DataFrame(
         {"date": ["2020-01-01", "2020-01-02", "2020-01-03"], "close": [1, "1.2.3", 3]}
     ).to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"bad.csv, column 'close': non-numeric .* rows \[1\]"):
+    # line 3 of the file: the header is line 1, the first data row line 2
+    with pytest.raises(DataError, match=r"bad.csv, column 'close': non-numeric .* at line 3$"):
         rd.read_prices(path)
     with pytest.raises(DataError, match="file not found"):
         rd.read_prices(tmp_path / "nope.csv")
@@ -213,8 +265,9 @@ def test_gaps_inferred_and_explicit() -> None:
     h = bars(48, freq="1h").drop(pd.to_datetime(["2021-01-01 05:00", "2021-01-01 06:00"]))
     got = only(report(h, freq="1h"), "gap")
     assert got["n_bars"].iloc[0] == 2
-    # the same data checked at a 4-hour expectation has no gap
-    assert report(h, freq="4h").ok
+    # the same data declared as 4-hour bars: one interval error, and no gap check on a wrong grid
+    got = only(report(h, freq="4h"), "interval")
+    assert "bars are 1h apart" in got["detail"].iloc[0] and got["severity"].iloc[0] == "error"
 
 
 def test_stale_run_threshold_is_configurable() -> None:

@@ -71,9 +71,56 @@ def test_clean_drops_exactly_the_two_zero_bars_of_bitstamp_btc() -> None:
     clean = ds.load_ohlcv("BTC")
     assert len(clean) == 2749
     assert clean.index.intersection(zeros).empty
-    log = clean.attrs["cleaning"]
+    checked = ds.load_checked("BTC")
+    pd.testing.assert_frame_equal(checked.frame, clean)
+    log = checked.cleaning
     assert list(log["date"]) == list(zeros)
     assert set(log["step"]) == {"drop_nonpositive_prices"}
+    # the report is of the raw rows: the two zero bars it lists are those cleaning dropped
+    assert list(checked.report.dates("non_positive_price")) == list(zeros)
+
+
+def test_load_checked_window_speaks_of_the_data_used() -> None:
+    # 2016-09-05 (a zero bar) is inside the window, 2016-10-01 is not
+    checked = ds.load_checked("BTC", start="2016-08-01", end="2016-09-30")
+    pd.testing.assert_frame_equal(
+        checked.frame, ds.load_ohlcv("BTC", start="2016-08-01", end="2016-09-30")
+    )
+    assert list(checked.cleaning["date"]) == [pd.Timestamp("2016-09-05")]
+    assert list(checked.report.dates("non_positive_price")) == [pd.Timestamp("2016-09-05")]
+    assert checked.report.n_rows == len(ds.load_ohlcv("BTC", clean=False).loc["2016-08":"2016-09"])
+    raw = ds.load_checked("BTC", clean=False, start="2016-08-01", end="2016-09-30")
+    assert raw.cleaning.empty and len(raw.frame) == checked.report.n_rows
+    assert ds.load_checked("BTC", start="2000-01-01", end="2000-12-31").report is None
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda: ds.load_ohlcv("BTC"),
+        lambda: ds.load_ohlcv("BTC", "coinbase-pro", clean=False),
+        lambda: ds.load_prices(("BTC", "ETH")),
+        lambda: ds.load_returns(("BTC", "ETH")),
+    ],
+    ids=["ohlcv", "ohlcv_raw", "prices", "returns"],
+)
+def test_bundled_frames_round_trip(tmp_path: Path, load, fmt: str) -> None:
+    """Every bundled frame writes to Parquet and CSV (no attrs that JSON cannot hold) and
+    reads back equal (pandas writes floats to CSV with 17 significant digits)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # gaps, reported elsewhere
+        frame = load()
+    assert frame.attrs == {}
+    path = tmp_path / f"frame.{fmt}"
+    if fmt == "parquet":
+        frame.to_parquet(path)
+        back = pd.read_parquet(path)
+    else:
+        frame.to_csv(path)
+        dates = [c for c in ("date", "day") if c in frame.reset_index().columns]
+        back = pd.read_csv(path, index_col="date", parse_dates=dates)
+    pd.testing.assert_frame_equal(back, frame, check_freq=False, check_index_type=False)
 
 
 def test_raw_rows_keep_source_day_and_id() -> None:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import threading
+import warnings
 import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskkit import data as rd
 from riskkit import download as dl
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 
@@ -178,10 +180,12 @@ def test_spot_klines_across_the_ms_to_us_switch_and_cache(server) -> None:
     lines_jan, f_jan = kline_rows(jan, "us", 2)
     write_archive(server["root"], dl.Archive("BTCUSDT", "2024-12"), "\n".join(lines_dec) + "\n")
     write_archive(server["root"], dl.Archive("BTCUSDT", "2025-01"), "\n".join(lines_jan) + "\n")
-    got = dl.download_klines("BTCUSDT", "1d", "2024-12-01", "2025-01-31", **opts(server))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)  # check=True: clean data, no warning
+        got = dl.download_klines("BTCUSDT", "1d", "2024-12-01", "2025-01-31", **opts(server))
     expected = pd.concat([f_dec, f_jan])
     pd.testing.assert_frame_equal(got, expected, check_freq=False, check_index_type=False)
-    assert got.attrs["validation"].ok
+    assert got.attrs == {}
     cached = server["cache"] / dl.Archive("BTCUSDT", "2025-01").path
     assert cached.exists() and cached.with_name(cached.name + ".CHECKSUM").exists()
     assert not list(server["cache"].rglob("*.part"))
@@ -237,12 +241,12 @@ def test_missing_archive_404(server, caplog) -> None:
     lines, _ = kline_rows(pd.date_range("2024-03-01", periods=31, freq="D"), "ms", 7)
     write_archive(server["root"], dl.Archive("SOLUSDT", "2024-03"), "\n".join(lines))
     with caplog.at_level(logging.WARNING, logger="riskkit.download"):
-        with pytest.warns(DataQualityWarning, match="gap"):
+        with pytest.warns(DataQualityWarning, match="1 gap"):
             got = dl.download_klines(
                 "SOLUSDT", "1d", "2024-01-01", "2024-03-31", missing="skip", **opts(server)
             )
-    assert got.attrs["skipped"] == ["2024-02"] and "2024-02" in caplog.text
-    gap = got.attrs["validation"].of("gap")
+    assert "skipped 1 archive(s)" in caplog.text and "2024-02" in caplog.text
+    gap = rd.validate(got, freq="1D", warn=False).of("gap")
     assert gap["n_bars"].iloc[0] == 29  # February 2024 has 29 days
 
 
@@ -287,3 +291,98 @@ def test_unreachable_server_is_a_data_error(tmp_path) -> None:
             timeout=2,
             retries=0,
         )
+
+
+def test_mark_and_index_klines_and_jittered_funding(server) -> None:
+    # markPriceKlines / indexPriceKlines: the kline layout with 0 in the volume columns
+    hours = pd.date_range("2024-04-01", periods=24, freq="1h")
+    lines, frame = kline_rows(hours, "ms", 10)
+    zero_vol = [
+        ",".join(f if k not in (5, 7, 9, 10) else "0" for k, f in enumerate(ln.split(",")))
+        for ln in lines
+    ]
+    for kind in ("markPriceKlines", "indexPriceKlines"):
+        a = dl.Archive("BTCUSDT", "2024-04", kind, "um", "1h")
+        assert a.path == f"data/futures/um/monthly/{kind}/BTCUSDT/1h/BTCUSDT-1h-2024-04.zip"
+        write_archive(server["root"], a, HEADER + "\n" + "\n".join(zero_vol) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        mark = dl.download_perp_klines("BTCUSDT", "1h", "2024-04-01", "2024-04-01", **opts(server))
+        index = dl.download_perp_klines(
+            "BTCUSDT", "1h", "2024-04-01", "2024-04-01", kind="index", **opts(server)
+        )
+    expected = frame.drop(columns="volume")
+    pd.testing.assert_frame_equal(mark, expected, check_freq=False, check_index_type=False)
+    pd.testing.assert_frame_equal(index, expected, check_freq=False, check_index_type=False)
+    with pytest.raises(ConfigError, match="USD-M futures only"):
+        dl.Archive("BTCUSDT", "2024-04", "markPriceKlines", "spot", "1h")
+    with pytest.raises(ConfigError, match="kind must be one of"):
+        dl.download_perp_klines("BTCUSDT", "1h", "2024-04-01", "2024-04-01", kind="trade")
+    # funding calc_time as Binance writes it: a few ms after the hour
+    times = pd.date_range("2024-04-01", periods=90, freq="8h")
+    jitter = np.random.default_rng(11).integers(0, 25, 90)
+    text = "calc_time,funding_interval_hours,last_funding_rate\n" + "\n".join(
+        f"{int(t.timestamp()) * 1000 + int(j)},8,0.00010000"
+        for t, j in zip(times, jitter, strict=True)
+    )
+    write_archive(server["root"], dl.Archive("BTCUSDT", "2024-04", "fundingRate", "um", None), text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)  # no false gap from the jitter
+        fr = dl.download_funding_rates("BTCUSDT", "2024-04-01", "2024-04-30", **opts(server))
+    assert list(fr.index) == list(times)
+
+
+def test_cli_download_funding_and_mark(server, monkeypatch, tmp_path, capsys) -> None:
+    from riskkit.cli import main
+
+    monkeypatch.setenv("RISKKIT_BINANCE_URL", server["url"])
+    times = pd.date_range("2024-05-01", periods=93, freq="8h")
+    text = "calc_time,funding_interval_hours,last_funding_rate\n" + "\n".join(
+        f"{int(t.timestamp()) * 1000 + 1},8,-0.00002500" for t in times
+    )
+    write_archive(server["root"], dl.Archive("BTCUSDT", "2024-05", "fundingRate", "um", None), text)
+    out = tmp_path / "funding.csv"
+    args = [
+        "download",
+        "BTCUSDT",
+        "--market",
+        "um",
+        "--kind",
+        "funding",
+        "--start",
+        "2024-05-01",
+        "--end",
+        "2024-05-31",
+        "--cache-dir",
+        str(server["cache"]),
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    assert "93 funding rates" in capsys.readouterr().out
+    back = rd.read_funding(out)  # the CSV written reads back as a funding series
+    assert list(back.index) == list(times) and (back["funding_rate"] == -2.5e-5).all()
+    lines, _ = kline_rows(pd.date_range("2024-05-01", periods=31, freq="D"), "ms", 12)
+    write_archive(
+        server["root"],
+        dl.Archive("BTCUSDT", "2024-05", "markPriceKlines", "um", "1d"),
+        HEADER + "\n" + "\n".join(lines) + "\n",
+    )
+    args = [
+        "download",
+        "BTCUSDT",
+        "--market",
+        "um",
+        "--kind",
+        "mark",
+        "--start",
+        "2024-05-01",
+        "--end",
+        "2024-05-31",
+        "--cache-dir",
+        str(server["cache"]),
+    ]
+    assert main(args) == 0
+    assert "31 mark bars" in capsys.readouterr().out
+    assert main([*args[:3], "spot", *args[4:]]) == 2  # --market spot --kind mark
+    assert "USD-M perpetuals only" in capsys.readouterr().err

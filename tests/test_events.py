@@ -58,6 +58,14 @@ def test_surprise_matches_a_direct_computation(rets):
     assert out.loc["A", "p student-t"] > 1e3 * out.loc["A", "p normal"]
 
 
+def test_event_table_writes_to_parquet(rets, tmp_path):
+    # no attrs (a Timestamp there made to_parquet fail: JSON cannot hold it)
+    out = event_surprise(rets, "2020-03-12", lookback=365)
+    assert out.attrs == {}
+    out.to_parquet(tmp_path / "event.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "event.parquet"), out)
+
+
 def test_no_look_ahead(rets):
     # changing the event day's return or anything after it leaves the history statistics alone
     base = event_surprise(rets, "2020-03-12")
@@ -88,3 +96,72 @@ def test_bad_input_names_the_problem(rets):
         event_window(rets, "2020-03-12", -1)
     with pytest.raises(ConfigError, match="date"):
         event_window(rets, "not a day")
+
+
+# ---------------------------------------------------------------- named stress episodes
+
+
+def test_episode_table_names_the_events_after_2020() -> None:
+    from riskkit.events import stress_episodes
+
+    table = stress_episodes().set_index("name")
+    assert table["start"].is_monotonic_increasing  # oldest first
+    assert (table["end"] >= table["start"]).all()
+    assert table["description"].str.len().gt(20).all() and table["source"].str.len().gt(10).all()
+
+    def covering(day: str) -> list[str]:
+        d = pd.Timestamp(day)
+        return list(table.index[(table["start"] <= d) & (table["end"] >= d)])
+
+    # the days a 2026 risk committee asks about, each inside exactly one named episode
+    assert covering("2021-05-19") == ["2021-05 China mining ban crash"]
+    assert covering("2022-05-09") == ["2022-05 LUNA/UST collapse"]
+    assert covering("2022-11-08") == ["2022-11 FTX collapse"]
+    assert covering("2024-08-05") == ["2024-08 yen carry-trade unwind"]
+    assert covering("2025-10-10") == covering("2025-10-11") == ["2025-10 liquidation cascade"]
+    luna, ftx = table.loc["2022-05 LUNA/UST collapse"], table.loc["2022-11 FTX collapse"]
+    assert (luna["start"], luna["end"]) == (pd.Timestamp("2022-05-07"), pd.Timestamp("2022-05-13"))
+    assert (ftx["start"], ftx["end"]) == (pd.Timestamp("2022-11-06"), pd.Timestamp("2022-11-11"))
+    # the episodes before 2021 keep their names and dates (the stress tables of earlier runs)
+    from riskkit.margin import NAMED_EPISODES
+
+    assert NAMED_EPISODES["2020-03 COVID crash (Black Thursday)"] == ("2020-03-05", "2020-03-20")
+    assert len(NAMED_EPISODES) == len(table)
+
+
+def test_user_episodes_are_checked_and_added() -> None:
+    from riskkit.events import StressEpisode, stress_episodes
+
+    mine = {"name": "desk drill", "start": "2023-03-10", "end": "2023-03-13"}
+    table = stress_episodes([mine])
+    assert table["name"].iloc[-1] == "desk drill"
+    with pytest.raises(ConfigError, match="end 2023-03-01 is before start 2023-03-10"):
+        StressEpisode(name="x", start="2023-03-10", end="2023-03-01")
+
+
+def test_intraday_stress_finds_the_episode_and_reports_the_others() -> None:
+    from riskkit.margin.stress import episode_status, historical_stress
+
+    # hourly returns over October 2025 with a fall on the evening of 10 October
+    idx = pd.date_range("2025-10-01", "2025-10-20 23:00", freq="1h", name="date")
+    r = pd.Series(0.001 * np.sin(np.arange(len(idx))), index=idx)
+    r.loc["2025-10-10 21:00"] = -0.12
+    im = pd.Series(0.05, index=idx[24:])
+    out = historical_stress(r, im, 0.6 * im, 24, interval="1h")
+    cascade = out[out["scenario"] == "2025-10 liquidation cascade"].iloc[0]
+    # the worst 24-hour window that includes the fall, starting inside the episode's days
+    window = r.rolling(24).sum().shift(-23)
+    assert cascade["start"] == window.loc["2025-10-10":"2025-10-11 23:00"].idxmin()
+    assert cascade["loss"] == pytest.approx(-np.expm1(window.min()))
+    assert cascade["shortfall_im"] == pytest.approx(cascade["loss"] - 0.05)
+    assert out["scenario"].str.startswith("worst 24-bar (1h) window from").any()
+    # every other named episode is outside the data: listed as such, not dropped silently
+    status = episode_status(r.index, im.index).set_index("scenario")
+    assert status.loc["2025-10 liquidation cascade", "status"] == "tested"
+    assert status.loc["2022-11 FTX collapse", "status"] == "not in data"
+    assert "the data cover 2025-10-01 to 2025-10-20" in status.loc["2022-11 FTX collapse", "detail"]
+    # an episode inside the data but before the first margin
+    early = episode_status(
+        r.index, im.index, [{"name": "e", "start": "2025-10-01", "end": "2025-10-01"}]
+    )
+    assert early.loc[0, "status"] == "no margin in force"

@@ -128,7 +128,7 @@ def test_loglik_and_std_resid_in_return_units(spec, fitted, gjr_returns) -> None
         sc = np.sqrt(s2 * (nu - 2) / nu)
         ll = stats.t.logpdf(e, nu, scale=sc).sum()
     else:
-        ll = float(p._dist.loglikelihood(np.asarray(p.shape), e, s2))
+        ll = float(p.innovation.arch_distribution.loglikelihood(np.asarray(p.shape), e, s2))
     assert res.loglik == pytest.approx(ll, rel=1e-9)
     np.testing.assert_allclose(res.std_resid.to_numpy(), e / np.sqrt(s2), rtol=1e-12)
     assert res.std_resid.index.equals(gjr_returns.index)
@@ -202,7 +202,9 @@ def test_news_impact_is_asymmetric_for_gjr(fitted) -> None:
 
 def test_compare_ranks_gjr_above_garch_on_asymmetric_data(gjr_returns) -> None:
     """Known truth: the data are GJR-t, so GJR-t must beat GARCH-normal on BIC."""
-    table = compare([GarchSpec("GARCH"), GarchSpec("GJR", dist="t")], gjr_returns)
+    cmp = compare([GarchSpec("GARCH"), GarchSpec("GJR", dist="t")], gjr_returns)
+    table = cmp.table
+    assert set(cmp.results) == {"GJR(1,1,1)-t", "GARCH(1,1)-normal"}
     assert list(table.index) == ["GJR(1,1,1)-t", "GARCH(1,1)-normal"]
     assert list(table["rank"]) == [1, 2]
     assert set(table.columns) >= {"loglik", "aic", "bic", "persistence", "half_life"}
@@ -210,7 +212,9 @@ def test_compare_ranks_gjr_above_garch_on_asymmetric_data(gjr_returns) -> None:
 
 def test_summary_and_std_errors_units(fitted) -> None:
     res = fitted["GJR(1,1,1)-tzero"]
-    table = res.summary()
+    summary = res.summary()
+    assert summary.nobs == res.nobs and summary.loglik == res.loglik
+    table = summary.table
     assert list(table.columns) == ["estimate", "std_err", "t", "p_value"]
     # omega is in squared return units: 2e-5 true
     assert 1e-6 < table.loc["omega", "estimate"] < 1e-4
@@ -275,7 +279,7 @@ def test_integrated_series_triggers_fallback() -> None:
     assert res.raw_params.persistence >= 0.9999
     assert res.fallback == "EWMA(lambda=0.94)"
     assert "persistence" in res.fallback_reason
-    assert res.summary().attrs["fallback"] == res.fallback
+    assert res.summary().fallback == res.fallback
 
 
 def test_integrated_series_kept_as_igarch_by_default() -> None:
@@ -448,7 +452,7 @@ def test_tail_mean_against_density_integration(dist, shape) -> None:
     from scipy import integrate
 
     p = GarchParams("GARCH", dist, "zero", 0.0, 1e-5, (0.1,), shape=shape)
-    d = p._dist
+    d = p.innovation.arch_distribution
 
     def pdf(z: float) -> float:
         ll = d.loglikelihood(np.asarray(shape), np.array([z]), np.array([1.0]), individual=True)
@@ -512,3 +516,112 @@ def test_boundary_notes_flag_nu_at_lower_bound() -> None:
     ]
     assert _boundary_notes(GarchParams(**base, shape=(4.0,))) == []
     assert _boundary_notes(GarchParams(**base, shape=(400.0,))) == ["nu = 400 (normal tails)"]
+
+
+def test_backcast_agrees_with_arch_volatility_process() -> None:
+    """Reference: arch's own ``VolatilityProcess.backcast`` (the same weighted mean of the
+    first 75 squared residuals); the arithmetic differs in the last bit at most."""
+    from arch.univariate import GARCH as ArchGARCH
+
+    from riskkit.volatility import backcast
+
+    rng = np.random.default_rng(0)
+    for n in (10, 74, 75, 76, 1000):
+        resid = rng.standard_t(4, n) * 0.03
+        assert backcast(resid) == pytest.approx(ArchGARCH().backcast(resid), rel=1e-15)
+
+
+def test_families_are_process_classes() -> None:
+    """Each family is one small class; the spec, the parameters and the arch model agree on it."""
+    from riskkit.volatility import APARCH, EGARCH, GARCH, GJR, PROCESSES
+
+    assert set(PROCESSES) == {"GARCH", "GJR", "EGARCH", "APARCH"}
+    for spec, cls in (
+        (GarchSpec("GARCH"), GARCH),
+        (GarchSpec("GJR"), GJR),
+        (GarchSpec("EGARCH"), EGARCH),
+        (GarchSpec("APARCH"), APARCH),
+    ):
+        assert type(spec.process) is cls
+        # the arch volatility process estimating this family (GJR is arch's GARCH with o > 0)
+        assert type(spec._arch_model(np.ones(200)).volatility).__name__ == cls.arch_name
+    assert (
+        GarchSpec("GJR").process.analytic_forecast
+        and not GarchSpec("EGARCH").process.analytic_forecast
+    )
+    with pytest.raises(ValueError, match="simulate"):
+        forecast_variance(
+            GarchParams("EGARCH", "normal", "zero", 0.0, -0.1, (0.1,), (0.0,), (0.95,)),
+            np.random.default_rng(1).normal(0, 0.02, 300),
+            5,
+        )
+
+
+@pytest.mark.parametrize(
+    ("dist", "shape"),
+    [("t", (4.0,)), ("t", (2.5,)), ("skewt", (5.0, -0.3)), ("skewt", (8.0, 0.4)), ("ged", (1.3,))],
+)
+def test_innovation_moments_from_arch_partial_moments(dist, shape) -> None:
+    """Tail means and E|z| from arch's ``Distribution.partial_moment``, checked against
+    quadrature of arch's density: ``int z f(z) dz`` below the quantile and ``int |z| f(z) dz``
+    (scipy.integrate.quad, an independent computation)."""
+    from scipy import integrate
+
+    from riskkit.volatility import Innovation
+
+    inn = Innovation(dist, shape)
+    tail_mass = 0.0
+    for prob in (0.05, 0.01):
+        q = float(inn.ppf(np.array([prob]))[0])
+        tail, _ = integrate.quad(lambda z: z * inn.pdf(z), -np.inf, q, limit=200)
+        tail_mass, _ = integrate.quad(inn.pdf, -np.inf, q, limit=200)
+        assert tail_mass == pytest.approx(prob, rel=1e-7)
+        assert inn.tail_mean(prob) == pytest.approx(tail / prob, rel=1e-8)
+    lo, _ = integrate.quad(lambda z: -z * inn.pdf(z), -np.inf, 0.0, limit=200)
+    hi, _ = integrate.quad(lambda z: z * inn.pdf(z), 0.0, np.inf, limit=200)
+    assert inn.mean_abs == pytest.approx(lo + hi, rel=1e-8)
+    # the closed-form Student-t path and arch's partial moment give the same tail mean
+    if dist == "t":
+        q = float(inn.ppf(np.array([0.01]))[0])
+        assert inn.tail_mean(0.01) == pytest.approx(inn.partial_moment(1, q) / 0.01, rel=1e-10)
+
+
+@pytest.mark.parametrize("nu", [2.5, 4.0, 8.0])
+@pytest.mark.parametrize("delta", [0.8, 1.4, 2.0])
+def test_aparch_persistence_matches_student_t_closed_form(nu, delta) -> None:
+    """Closed form for the unit-variance t: E(|z| - g z)^d = ((1+g)^d + (1-g)^d) / 2 E|z|^d with
+    E|z|^d = s^d nu^(d/2) Gamma((d+1)/2) Gamma((nu-d)/2) / (sqrt(pi) Gamma(nu/2)),
+    s = sqrt((nu-2)/nu) (moments of the Student t)."""
+    from scipy import special
+
+    a, g, b = 0.07, 0.3, 0.9
+    p = GarchParams("APARCH", "t", "zero", 0.0, 1e-4, (a,), (g,), (b,), delta, (nu,))
+    s = math.sqrt((nu - 2) / nu)
+    abs_moment = (
+        s**delta
+        * nu ** (delta / 2)
+        * math.exp(
+            special.gammaln((delta + 1) / 2)
+            + special.gammaln((nu - delta) / 2)
+            - special.gammaln(nu / 2)
+        )
+        / math.sqrt(math.pi)
+    )
+    kappa = ((1 + g) ** delta + (1 - g) ** delta) / 2 * abs_moment
+    assert p.persistence == pytest.approx(a * kappa + b, rel=1e-10)
+
+
+def test_summary_and_comparison_are_typed_and_storable(fitted, gjr_returns, tmp_path) -> None:
+    """Fit statistics are attributes of the summary, not DataFrame.attrs, so the tables can be
+    written to Parquet and CSV (attrs holding objects break ``to_parquet``)."""
+    res = fitted["GJR(1,1,1)-tzero"]
+    summary = res.summary()
+    assert summary.table.attrs == {}
+    assert (summary.aic, summary.bic, summary.half_life) == (res.aic, res.bic, res.half_life)
+    assert "GJR(1,1,1)-t" in str(summary) and "<table" in summary._repr_html_()
+    cmp = compare([GarchSpec("GARCH")], gjr_returns)
+    assert cmp.table.attrs == {}
+    assert isinstance(cmp.results["GARCH(1,1)-normal"], type(res))
+    pytest.importorskip("pyarrow")
+    summary.table.to_parquet(tmp_path / "summary.parquet")
+    cmp.table.to_parquet(tmp_path / "compare.parquet")

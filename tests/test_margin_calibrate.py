@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 import jsonschema
 import numpy as np
@@ -100,8 +101,10 @@ def test_settings_accept_hours_and_serialise():
 def test_calibrate_rejects_bad_inputs(bars):
     with pytest.raises(ConfigError, match="MarginSettings"):
         calibrate_asset("SYN", bars, {"level": 0.99})
-    with pytest.raises(DataError, match="volume"):
-        calibrate_asset("SYN", bars.drop(columns="volume"), MarginSettings(**SETTINGS))
+    # a close price is the one column a calibration needs (a close-only series calibrates:
+    # tests/test_intraday.py)
+    with pytest.raises(DataError, match="close"):
+        calibrate_asset("SYN", bars.drop(columns="close"), MarginSettings(**SETTINGS))
     with pytest.raises(DataError, match="window=1000"):
         calibrate_asset("SYN", bars, MarginSettings(window=1000), estimator=HistoricalSimulation())
 
@@ -298,7 +301,15 @@ def test_apc_inputs_are_computed_at_the_margin_horizon():
         ("stressed_weight", apc_mod.stressed_margin_path, {"window": 100}),
         ("floor", apc_mod.long_lookback_margin, {"lookback": 400, "min_obs": 250}),
     ):
-        s = MarginSettings(apc=apc, apc_stress_window=100, apc_floor_lookback=400, **base)
+        # the averaged-margins variant of option (b): its stressed input is stressed_margin_path
+        # (the weighted-sample default is tested in tests/test_margin_apc.py)
+        s = MarginSettings(
+            apc=apc,
+            apc_stress_window=100,
+            apc_floor_lookback=400,
+            apc_stress_method="average_margins",
+            **base,
+        )
         cal = calibrate_asset("SKEW", bars, s, estimator=est, progress=False)
         mp = cal.margin_path
         ref = fn(cal.info["returns"], level=0.99, measure="es", horizon_days=4.0, **kw)
@@ -311,3 +322,51 @@ def test_apc_inputs_are_computed_at_the_margin_horizon():
             want = np.maximum(mp["raw_im"], ref)
         np.testing.assert_allclose(mp["charged_im"], want, rtol=1e-12)
         assert (ref > mp["raw_im"]).any()  # the APC input binds somewhere: the test has teeth
+
+
+# ---------------------------------------------------------------- waterfall
+
+
+def test_waterfall_components_add_up_to_the_published_rate(bars):
+    # independent reference: the published IM written out from the two 1-day measures with the
+    # closed forms of riskkit.margin.rates (1 - exp(-x sqrt h), exp(x sqrt h) - 1), a buffer that
+    # never releases (charged = 1.25 x raw, EMIR RTS 153/2013 Art. 28(1)(a)) and rounding up to
+    # the 0.05% step above the 0.5% floor
+    from riskkit.margin import MarginWaterfall, margin_waterfall
+
+    s = MarginSettings(
+        apc="buffer", apc_release_threshold=9.0, apc_rebuild_rate=9.0, horizon_days=2.0, **SETTINGS
+    )
+    cal = calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
+    raw_path = cal.margin_path["raw_im"]
+    # precondition of "never releases": the raw margin never rises 8-fold within 5 days
+    assert max((raw_path / raw_path.shift(k)).max() for k in range(1, 6)) < 8
+    w = margin_waterfall(cal)
+    assert isinstance(w, MarginWaterfall) and w.asset == "SYN" and w.horizon_days == 2.0
+    p = cal.parameters
+    x_l, x_s = p["daily_measure_long"], p["daily_measure_short"]
+    long_rate = 1 - math.exp(-x_l * math.sqrt(2.0))
+    short_rate = math.exp(x_s * math.sqrt(2.0)) - 1
+    raw = max(long_rate, short_rate)
+    charged = 1.25 * raw
+    published = max(math.ceil(charged / 0.0005 - 1e-9) * 0.0005, 0.005)
+    assert w.long_rate == pytest.approx(long_rate, rel=1e-12)
+    assert w.short_rate == pytest.approx(short_rate, rel=1e-12)
+    parts = w.components()
+    assert parts.index.tolist() == ["raw IM (model)", "APC add-on", "rounding, floor and cap"]
+    assert parts.iloc[0] == pytest.approx(raw, rel=1e-12)
+    assert parts.iloc[1] == pytest.approx(0.25 * raw, rel=1e-12)
+    assert parts.iloc[2] == pytest.approx(published - charged, rel=1e-9, abs=1e-15)
+    assert parts.sum() == pytest.approx(published, rel=1e-12)
+    assert parts.sum() == pytest.approx(p["im_rate"], rel=1e-12)
+    assert w.mm_rate == pytest.approx(
+        min(math.ceil(0.6 * charged / 0.0005 - 1e-9) * 0.0005, published)
+    )
+    assert w.max_leverage == math.floor(1 / published)
+    steps = w.to_series()
+    assert steps.name == "SYN" and len(steps) == 9
+    assert steps["raw IM = max of both sides"] == w.raw_im
+    assert steps["IM published (rounded up to 0.0005, floor 0.005)"] == p["im_rate"]
+    assert json.loads(json.dumps(w.to_dict())) == w.to_dict()
+    with pytest.raises(ConfigError, match="AssetCalibration"):
+        margin_waterfall(p)

@@ -11,6 +11,7 @@ from scipy import stats
 
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin import (
+    breaches,
     calibrate_regimes,
     classify_regimes,
     coverage_table,
@@ -53,6 +54,43 @@ def test_coverage_table_hand_counted():
     labels = pd.Series(list("aabbb"), index=r.index)
     by_label = coverage_table(margin, margin_period_loss(r, 1), labels)
     assert by_label.loc["b", "rate_long"] == pytest.approx(1 / 3)
+
+
+def test_breaches_hand_computed_with_explicit_columns():
+    r = _series([-0.05, 0.0, -0.01, 0.06, -0.2])
+    margin = _series([0.04] * 5)
+    losses = margin_period_loss(r, 1)
+    losses.iloc[1, 1] = np.nan  # a date with an unknown loss is left out
+    hits = breaches(margin, losses)
+    assert hits.columns.tolist() == [
+        "margin",
+        "loss_long",
+        "loss_short",
+        "loss",
+        "long",
+        "short",
+        "breach",
+        "excess_long",
+        "excess_short",
+        "excess",
+    ]
+    assert not hits.attrs  # everything the result says is in its columns
+    assert hits.index.equals(r.index.delete(1))
+    # by hand: long losses 1 - e^r = 4.88%, 1.00%, -6.18%, 18.13%; short losses e^r - 1
+    assert hits["long"].tolist() == [True, False, False, True]
+    assert hits["short"].tolist() == [False, False, True, False]
+    assert hits["breach"].tolist() == [True, False, True, True]
+    assert hits["loss"].tolist() == pytest.approx(
+        [1 - math.exp(-0.05), 1 - math.exp(-0.01), math.exp(0.06) - 1, 1 - math.exp(-0.2)]
+    )
+    assert hits["excess"].iloc[[0, 2, 3]].tolist() == pytest.approx(
+        [1 - math.exp(-0.05) - 0.04, math.exp(0.06) - 1.04, 1 - math.exp(-0.2) - 0.04]
+    )
+    assert np.isnan(hits["excess"].iloc[1]) and np.isnan(hits["excess_short"].iloc[0])
+    with pytest.raises(DataError, match="short"):
+        breaches(margin, losses[["long"]])
+    with pytest.raises(DataError, match="no dates"):
+        breaches(_series([0.04], start="2010-01-01"), losses)
 
 
 def test_coverage_tests_accept_true_var_and_reject_half_var(rng):

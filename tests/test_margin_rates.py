@@ -13,6 +13,7 @@ from scipy import stats
 
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin import (
+    TwoSidedRate,
     apc_buffer,
     apc_floor,
     apc_stressed_weight,
@@ -57,14 +58,26 @@ def test_scale_to_horizon_days_and_hours():
 
 def test_two_sided_rate_takes_the_larger_side():
     out = two_sided_rate(0.08, 0.09, horizon_days=1.0)
-    assert out["long"] == pytest.approx(1 - math.exp(-0.08))
-    assert out["short"] == pytest.approx(math.exp(0.09) - 1)
-    assert out["rate"] == out["short"]
-    frame = two_sided_rate(_series([0.08, 0.10]), _series([0.09, 0.05]), 2.0)
+    assert isinstance(out, TwoSidedRate) and isinstance(out.rate, float)
+    assert out.long == pytest.approx(1 - math.exp(-0.08))
+    assert out.short == pytest.approx(math.exp(0.09) - 1)
+    assert out.rate == out.short == out.for_sides("both")
+    assert out.for_sides("long") == out.long and out.horizon_days == 1.0
+    assert out.to_frame().columns.tolist() == ["long", "short", "rate"]
+    with pytest.raises(ConfigError, match="sides"):
+        out.for_sides("either")
+    longs, shorts = _series([0.08, 0.10]), _series([0.09, 0.05])
+    path = two_sided_rate(longs, shorts, 2.0)
+    # one result type for any input: Series input gives Series fields on the same dates
+    assert isinstance(path, TwoSidedRate) and isinstance(path.rate, pd.Series)
     x = math.sqrt(2.0)
-    assert frame["rate"].tolist() == pytest.approx(
-        [math.exp(0.09 * x) - 1, 1 - math.exp(-0.10 * x)]
-    )
+    assert path.rate.tolist() == pytest.approx([math.exp(0.09 * x) - 1, 1 - math.exp(-0.10 * x)])
+    frame = path.to_frame()
+    assert frame.index.equals(longs.index) and frame.columns.tolist() == ["long", "short", "rate"]
+    # the scalar and the Series computations agree date by date
+    for i in range(2):
+        one = two_sided_rate(longs.iloc[i], shorts.iloc[i], 2.0)
+        assert frame.iloc[i].tolist() == [one.long, one.short, one.rate]
 
 
 def test_normal_es_margin_matches_closed_form():

@@ -9,6 +9,7 @@ from scipy.stats import norm
 
 from riskkit.exceptions import ConfigError, DataError, RiskkitError
 from riskkit.options import (
+    Greeks,
     black76_price,
     black_scholes_price,
     book_greeks,
@@ -53,10 +54,11 @@ def test_greeks_hull_chapter_19_example() -> None:
     # S=49, K=50, r=5%, sigma=20%, T=20 weeks (0.3846): delta 0.522, gamma 0.066,
     # vega 12.1 (per 1.00 vol), theta -4.31 per year
     g = greeks(49, 50, 0.3846, 0.2, r=0.05, kind="call", model="black_scholes")
-    assert g["delta"] == pytest.approx(0.522, abs=0.0005)
-    assert g["gamma"] == pytest.approx(0.066, abs=0.0005)
-    assert g["vega"] == pytest.approx(12.1, abs=0.05)
-    assert g["theta"] == pytest.approx(-4.31, abs=0.005)
+    assert isinstance(g, Greeks) and isinstance(g.delta, float)
+    assert g.delta == pytest.approx(0.522, abs=0.0005)
+    assert g.gamma == pytest.approx(0.066, abs=0.0005)
+    assert g.vega == pytest.approx(12.1, abs=0.05)
+    assert g.theta == pytest.approx(-4.31, abs=0.005)
 
 
 # ---------------------------------------------------------------- identities
@@ -108,11 +110,11 @@ def test_greeks_match_central_differences(
     gamma = (price(U + hu, T, s) - 2 * price(U, T, s) + price(U - hu, T, s)) / hu**2
     vega = (price(U, T, s + hv) - price(U, T, s - hv)) / (2 * hv)
     theta = -(price(U, T + ht, s) - price(U, T - ht, s)) / (2 * ht)
-    np.testing.assert_allclose(out["price"], price(U, T, s), rtol=1e-12)
-    np.testing.assert_allclose(out["delta"], delta, atol=1e-7)
-    np.testing.assert_allclose(out["gamma"], gamma, rtol=1e-4, atol=1e-8)
-    np.testing.assert_allclose(out["vega"], vega, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(out["theta"], theta, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out.price, price(U, T, s), rtol=1e-12)
+    np.testing.assert_allclose(out.delta, delta, atol=1e-7)
+    np.testing.assert_allclose(out.gamma, gamma, rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(out.vega, vega, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(out.theta, theta, rtol=1e-5, atol=1e-5)
 
 
 def test_implied_vol_round_trip(option_grid: dict[str, np.ndarray]) -> None:
@@ -125,7 +127,7 @@ def test_implied_vol_round_trip(option_grid: dict[str, np.ndarray]) -> None:
             else:
                 p = black_scholes_price(g["U"], g["K"], g["T"], g["sigma"], g["r"], g["q"], kind)
             # deep in/out of the money prices carry no volatility information at float precision
-            vega = greeks(g["U"], g["K"], g["T"], g["sigma"], g["r"], g["q"], kind, model)["vega"]
+            vega = greeks(g["U"], g["K"], g["T"], g["sigma"], g["r"], g["q"], kind, model).vega
             ok = vega > 1e-3
             iv = implied_volatility(
                 p[ok], g["U"][ok], g["K"][ok], g["T"][ok], g["r"][ok], g["q"][ok], kind, model
@@ -139,13 +141,13 @@ def test_pandas_in_pandas_out() -> None:
     p = black76_price(F, 10000, 30 / 365, 0.8, kind="call")
     assert isinstance(p, pd.Series) and p.index.equals(idx)
     g = greeks(F, 10000, 30 / 365, 0.8, kind="put")
-    assert isinstance(g, pd.DataFrame) and list(g.columns) == [
-        "price",
-        "delta",
-        "gamma",
-        "vega",
-        "theta",
-    ]
+    assert isinstance(g.delta, pd.Series) and g.delta.index.equals(idx) and g.delta.name == "delta"
+    table = g.to_frame()
+    assert table.index.equals(idx)
+    assert list(table.columns) == ["price", "delta", "gamma", "vega", "theta"]
+    pd.testing.assert_series_equal(
+        table["price"], black76_price(F, 10000, 30 / 365, 0.8, kind="put")
+    )
     iv = implied_volatility(p, F, 10000, 30 / 365, kind="call")
     np.testing.assert_allclose(iv.to_numpy(), 0.8, rtol=1e-8)
 
@@ -229,7 +231,7 @@ def test_futures_only_grid_margin_is_the_largest_move() -> None:
     book = make_book([{"instrument": "future", "quantity": -2.0}])
     res = deribit_grid_margin(book, F0, price_range=0.16)
     assert res.initial == pytest.approx(2 * F0 * 0.16, rel=1e-12)
-    assert res.worst["price_move"] == pytest.approx(0.16)
+    assert res.worst.price_move == pytest.approx(0.16)
     assert res.maintenance == pytest.approx(0.8 * res.initial)
     # inverse, in coin: long q coins of face loses q * R / (1 - R) coin on a fall of R
     res_coin = deribit_grid_margin(
@@ -240,10 +242,10 @@ def test_futures_only_grid_margin_is_the_largest_move() -> None:
 
 def test_short_straddle_worst_case_at_largest_move_vol_up() -> None:
     res = deribit_grid_margin(straddle(), F0, price_range=0.16, vol_up=0.5, vol_down=0.25)
-    assert abs(res.worst["price_move"]) == pytest.approx(0.16)
-    assert res.worst["vol_shock"] == pytest.approx(0.5)
+    assert abs(res.worst.price_move) == pytest.approx(0.16)
+    assert res.worst.vol_shock == pytest.approx(0.5)
     # independent revaluation of that scenario with black76_price (30-day option: no term scaling)
-    m = res.worst["price_move"]
+    m = res.worst.price_move
     v0 = sum(black76_price(F0, F0, T30, 0.8, kind=k) for k in ("call", "put"))
     v1 = sum(black76_price(F0 * (1 + m), F0, T30, 0.8 * 1.5, kind=k) for k in ("call", "put"))
     assert res.initial == pytest.approx(v1 - v0, rel=1e-12)
@@ -258,8 +260,8 @@ def test_long_option_loss_bounded_by_premium() -> None:
     res = deribit_grid_margin(book, F0, price_range=0.3)
     assert 0 < res.initial <= premium
     # the worst case is the largest fall with vol down
-    assert res.worst["price_move"] == pytest.approx(-0.3)
-    assert res.worst["vol_shock"] == pytest.approx(-0.25)
+    assert res.worst.price_move == pytest.approx(-0.3)
+    assert res.worst.vol_shock == pytest.approx(-0.25)
 
 
 def test_covered_call_margin_below_the_future_alone() -> None:
@@ -274,7 +276,7 @@ def test_covered_call_margin_below_the_future_alone() -> None:
     res = deribit_grid_margin(covered, F0)
     fut_alone = F0 * 0.16
     call0 = black76_price(F0, 11_000, T30, 0.8, kind="call")
-    assert res.worst["price_move"] == pytest.approx(-0.16)
+    assert res.worst.price_move == pytest.approx(-0.16)
     assert res.initial < fut_alone
     # the cushion is at most the premium received: loss >= F R - call0
     assert res.initial >= fut_alone - call0
@@ -301,11 +303,11 @@ def test_span_sixteen_scenarios() -> None:
     fut_book = make_book([{"instrument": "future", "quantity": 1.0}])
     fut = span_margin(fut_book, F0, 0.1, 0.25)
     assert fut.initial == pytest.approx(F0 * 0.1, rel=1e-12)
-    assert fut.worst["price_move"] == pytest.approx(-0.1)
+    assert fut.worst.price_move == pytest.approx(-0.1)
     # the 3x reading of CME's table: the extreme scenario dominates, 0.35 * 3 = 1.05 x the range
     three = span_margin(fut_book, F0, 0.1, 0.25, extreme_multiple=3.0)
     assert three.initial == pytest.approx(1.05 * F0 * 0.1, rel=1e-12)
-    assert three.worst["price_move"] == pytest.approx(-0.3)
+    assert three.worst.price_move == pytest.approx(-0.3)
 
 
 def test_scenario_pnl_coin_options() -> None:
@@ -380,10 +382,7 @@ def test_taylor_vs_full() -> None:
     assert 6.0 < ratio < 10.0
     # book Greeks are sums of the instruments' Greeks
     g = book_greeks(straddle(), F0)
-    ref = (
-        greeks(F0, F0, T30, 0.8, kind="call")["gamma"]
-        + greeks(F0, F0, T30, 0.8, kind="put")["gamma"]
-    )
+    ref = greeks(F0, F0, T30, 0.8, kind="call").gamma + greeks(F0, F0, T30, 0.8, kind="put").gamma
     assert g["gamma"] == pytest.approx(-ref, rel=1e-12)
 
 
@@ -403,3 +402,47 @@ def test_var_margin_full_revaluation() -> None:
     premium = black76_price(F0, F0, T30, 0.8)
     big = var_margin(call, F0, 3 * x, levels=[0.999], vol_shocks=np.where(x > 0, -0.5, 0.0))
     assert 0 < big.loc[0.999, "es"] <= premium
+
+
+# ---------------------------------------------------------------- result tables are storable
+
+
+def test_greeks_table_shapes() -> None:
+    # scalar inputs: one row; array inputs: one row per option; 2-D Greeks: no table
+    one = greeks(100.0, 100.0, 0.5, 0.5).to_frame()
+    assert one.shape == (1, 5) and one.index.equals(pd.RangeIndex(1))
+    assert one.loc[0, "price"] == black76_price(100.0, 100.0, 0.5, 0.5)
+    arr = greeks(np.array([90.0, 110.0]), 100.0, 0.5, 0.5, kind="put")
+    np.testing.assert_array_equal(arr.to_frame()["gamma"].to_numpy(), arr.gamma)
+    grid = greeks(np.array([[90.0], [110.0]]), np.array([95.0, 105.0]), 0.5, 0.5)
+    assert grid.price.shape == (2, 2)
+    with pytest.raises(ConfigError, match="one row per option"):
+        grid.to_frame()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_result_tables_round_trip(round_trip, fmt: str) -> None:
+    """Every table of an options result writes to Parquet and CSV and reads back equal."""
+    idx = pd.Index(["a", "b", "c"], name="option")
+    g = greeks(pd.Series([9000.0, 10000.0, 11000.0], index=idx), 10000, 30 / 365, 0.8)
+    grid = deribit_grid_margin(straddle(), F0)
+    span = span_margin(straddle(), F0, 0.1, 0.25)
+    cal = calibrate_grid(
+        pd.Series(
+            0.03 * np.random.default_rng(1).standard_normal(400),
+            index=pd.date_range("2020-01-01", periods=400, name="date"),
+        )
+    )
+    tables = {
+        "greeks": g.to_frame(),
+        "book greeks": book_greeks(straddle(), F0).to_frame(),
+        "grid scenarios": grid.scenarios,
+        "grid worst": grid.worst.to_frame(),
+        "span scenarios": span.scenarios,
+        "grid calibration": cal.summary().to_frame("value"),
+        "taylor": taylor_vs_full(straddle(), F0, [-0.1, 0.0, 0.1]),
+    }
+    for name, table in tables.items():
+        assert table.attrs == {}, name
+        back = round_trip(table, fmt)
+        pd.testing.assert_frame_equal(back, table, obj=name)

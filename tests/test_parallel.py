@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from riskkit.exceptions import ConfigError
-from riskkit.parallel import TaskFailure, map_tasks, spawn_seeds
+from riskkit.parallel import TaskFailure, map_tasks, single_blas_thread, spawn_seeds
 
 
 def _draw(seed: np.random.SeedSequence) -> float:
@@ -26,6 +28,26 @@ def test_seeded_results_do_not_depend_on_executor(executor: str) -> None:
     got = map_tasks(_draw, seeds, executor, progress=False)
     assert got == reference
     assert len(set(got)) == 6  # the children really differ
+
+
+def _blas_threads(_: object) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return sorted({int(lib["num_threads"]) for lib in threadpool_info()})
+
+
+@pytest.mark.parametrize("executor", ["serial", "threads", "processes"])
+def test_every_executor_runs_tasks_with_one_blas_thread(executor: str) -> None:
+    # the serial path too (issue 18): a result must not depend on where it was computed
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2):
+        got = map_tasks(_blas_threads, [0, 1, 2], executor, progress=False)
+        assert got == [[1]] * 3
+        # the caller's limits come back afterwards
+        assert _blas_threads(None) != [1] or os.cpu_count() == 1
+    with single_blas_thread():
+        assert _blas_threads(None) == [1]
 
 
 def test_dask_local_cluster_gives_the_same_results() -> None:

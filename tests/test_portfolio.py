@@ -10,6 +10,10 @@ from scipy.stats import multivariate_normal, norm
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 from riskkit.portfolio import (
     DCC,
+    AlignedReturns,
+    DCCCorrelationFit,
+    OffsetPath,
+    PortfolioRisk,
     align_returns,
     capped_margin,
     dcc_correlations,
@@ -50,10 +54,21 @@ def test_align_returns_reports_dropped_dates() -> None:
     b = pd.Series([0.01, np.nan, 0.03], index=dates(3))
     with pytest.warns(DataQualityWarning, match=r"dropped 2 of 4 dates.*ETH: 2 date\(s\)"):
         out = align_returns({"BTC": a, "ETH": b})
-    assert list(out.index) == [dates(4)[0], dates(4)[2]]
-    assert list(out.attrs["dropped_dates"]["ETH"]) == [dates(4)[1], dates(4)[3]]
+    assert isinstance(out, AlignedReturns)
+    assert list(out.returns.index) == [dates(4)[0], dates(4)[2]]
+    assert out.returns.attrs == {}
+    # ETH has no return on 2 January (NaN) nor on 4 January (absent); BTC has both
+    assert list(out.dropped_dates("ETH")) == [dates(4)[1], dates(4)[3]]
+    assert list(out.dropped_dates("BTC")) == []
+    assert out.dropped.to_dict("list") == {"BTC": [False, False], "ETH": [True, True]}
+    with pytest.raises(DataError, match="no asset 'SOL'"):
+        out.dropped_dates("SOL")
     with pytest.raises(DataError, match="2014-01-02"):
         align_returns({"BTC": a, "ETH": b}, how="error")
+    # nothing to drop: an empty table with the asset columns, and no warning
+    full = align_returns({"BTC": a, "ETH": a}, how="error")
+    assert full.dropped.empty and list(full.dropped.columns) == ["BTC", "ETH"]
+    pd.testing.assert_frame_equal(full.returns, pd.DataFrame({"BTC": a, "ETH": a}))
 
 
 def test_portfolio_pnl_by_hand() -> None:
@@ -124,10 +139,13 @@ def test_dcc_recovers_known_parameters() -> None:
     rbar = np.array([[1.0, 0.5], [0.5, 1.0]])
     _, z, _ = simulate_dcc(5000, 0.05, 0.90, rbar, seed=42)
     fit = fit_dcc_correlation(z)
-    assert fit["converged"]
-    assert fit["a"] == pytest.approx(0.05, abs=0.015)
-    assert fit["b"] == pytest.approx(0.90, abs=0.03)
-    assert fit["qbar"][0, 1] == pytest.approx(0.5, abs=0.05)
+    assert isinstance(fit, DCCCorrelationFit)
+    assert fit.converged
+    assert fit.a == pytest.approx(0.05, abs=0.015)
+    assert fit.b == pytest.approx(0.90, abs=0.03)
+    assert fit.qbar[0, 1] == pytest.approx(0.5, abs=0.05)
+    assert fit.params.to_dict() == {"a": fit.a, "b": fit.b}
+    assert fit.loglik == pytest.approx(-_neg_loglik(np.array([fit.a, fit.b]), z, fit.qbar))
 
 
 def test_dcc_two_step_with_garch_margins() -> None:
@@ -136,6 +154,7 @@ def test_dcc_two_step_with_garch_margins() -> None:
     garch = [(2e-5, 0.08, 0.90), (4e-5, 0.10, 0.85), (1e-5, 0.05, 0.93)]
     ret, _, R = simulate_dcc(4000, 0.04, 0.93, rbar, garch=garch, seed=5)
     res = DCC(vol="garch").fit(pd.DataFrame(ret, index=dates(4000), columns=list("ABC")))
+    assert (res.vol, res.dist, res.mean, res.converged) == ("garch", "normal", "constant", True)
     assert res.params["a"] == pytest.approx(0.04, abs=0.015)
     assert res.params["b"] == pytest.approx(0.93, abs=0.04)
     # the filtered correlation path tracks the true one
@@ -213,6 +232,24 @@ def test_fhs_dcc_and_stress_correlation(bivariate_normal) -> None:
     )
 
 
+def test_fhs_records_its_settings(bivariate_normal) -> None:
+    r, _ = bivariate_normal
+    r = r.iloc[:500]
+    pos = {"BTC": 1.0, "ETH": -1.0}
+    res = portfolio_fhs(r, pos, 0.99, n_sims=500, seed=1, vol_model="ewma")
+    assert isinstance(res, PortfolioRisk)
+    assert (res.vol_model, res.correlation_method, res.n_sims, res.n_obs, res.pnl) == (
+        "ewma", "empirical", 500, 500, "exact"
+    )  # fmt: skip
+    assert res.last_date == r.index[-1]
+    # a given DCC fit brings its own filters: the result names them, not the vol_model argument
+    dcc = DCC(vol="constant").fit(r)
+    res = portfolio_fhs(r, pos, 0.99, n_sims=500, seed=1, correlation="dcc", dcc=dcc)
+    assert (res.vol_model, res.correlation_method) == ("constant", "dcc")
+    res = portfolio_fhs(r, pos, 0.99, n_sims=500, seed=1, correlation=np.eye(2))
+    assert res.correlation_method == "matrix"
+
+
 def test_fhs_is_seeded(bivariate_normal) -> None:
     r, _ = bivariate_normal
     a = portfolio_fhs(r, {"BTC": 1.0, "ETH": -1.0}, 0.99, horizon=5, seed=9, vol_model="ewma")
@@ -267,7 +304,12 @@ def test_rolling_offset_historical_and_ewma(bivariate_normal) -> None:
     r, _ = bivariate_normal
     r = r.iloc[:800]
     pos = {"BTC": 1e6, "ETH": -5e5}
-    ro = rolling_offset(r, pos, level=0.99, measure="var", method="historical", window=250)
+    path = rolling_offset(r, pos, level=0.99, measure="var", method="historical", window=250)
+    assert isinstance(path, OffsetPath)
+    assert (path.level, path.measure, path.method, path.window, path.lam) == (
+        0.99, "var", "historical", 250, None
+    )  # fmt: skip
+    ro = path.table
     # reference: numpy's lower quantile (method="inverted_cdf", min{x : F(x) >= p}, the VaR
     # definition of riskkit.risk) of the 250 losses before the date (no look-ahead)
     t = 400
@@ -278,7 +320,9 @@ def test_rolling_offset_historical_and_ewma(bivariate_normal) -> None:
     single = np.quantile(-1e6 * np.expm1(r["BTC"].iloc[t - 250 : t]), 0.99, method="inverted_cdf")
     assert ro.loc[date, "single_BTC"] == pytest.approx(single, rel=1e-12)
     assert ro.loc[date, "margin"] >= ro.loc[date, "portfolio"]
-    ew = rolling_offset(r, pos, method="ewma", measure="es")
+    ew_path = rolling_offset(r, pos, method="ewma", measure="es")
+    assert (ew_path.method, ew_path.window, ew_path.lam) == ("ewma", None, 0.94)
+    ew = ew_path.table
     S = ewma_covariance(r[["BTC", "ETH"]])
     n = np.array([1e6, -5e5])
     t = 500
@@ -301,6 +345,27 @@ def test_univariate_filter_matches_arch(model: str) -> None:
     np.testing.assert_allclose(f.sigma.to_numpy(), res.conditional_volatility / 100, rtol=1e-6)
     fc = res.forecast(horizon=1, reindex=False).variance.to_numpy()[-1, 0]
     assert f.next_sigma == pytest.approx(np.sqrt(fc) / 100, rel=1e-6)
+
+
+def test_univariate_step_uses_the_garch_layer() -> None:
+    """DCC's univariate GARCH is riskkit.volatility.GarchSpec's estimate (same arch fit, same
+    parameters in return units) filtered by riskkit.volatility.filter_variance."""
+    from riskkit.portfolio import fit_univariate
+    from riskkit.volatility import GarchSpec, filter_variance
+
+    ret, _, _ = simulate_dcc(1200, 0.0, 0.0, np.eye(2), garch=[(2e-5, 0.1, 0.85)] * 2, seed=3)
+    r = pd.Series(ret[:, 1], index=dates(1200), name="B")
+    f = fit_univariate(r, "gjr", dist="t")
+    ref = GarchSpec("GJR", dist="t", mean="constant").fit(r)
+    assert f.garch is not None and f.garch.raw_params == ref.raw_params
+    p = ref.raw_params
+    assert (f.mu, f.omega, f.alpha, f.gamma, f.beta) == (
+        p.mu, p.omega, p.alpha[0], p.gamma[0], p.beta[0]
+    )  # fmt: skip
+    s2 = filter_variance(p, r.to_numpy())
+    np.testing.assert_array_equal(f.sigma.to_numpy(), np.sqrt(s2[:-1]))
+    assert f.next_sigma == np.sqrt(s2[-1])
+    assert fit_univariate(r, "ewma").garch is None
 
 
 def test_var_es_is_the_riskkit_empirical_estimator() -> None:
@@ -334,3 +399,31 @@ def test_offset_normal_multiplier_is_the_closed_form() -> None:
     # independent reference: scipy's normal quantile and density, ES = phi(z) / (1 - p)
     z = norm.ppf(0.99)
     assert _normal_k(0.99, "es") == pytest.approx(norm.pdf(z) / 0.01, rel=1e-12)
+
+
+# ---------------------------------------------------------------- result tables are storable
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_result_tables_round_trip(bivariate_normal, round_trip, fmt: str) -> None:
+    """Every table of a portfolio result writes to Parquet and CSV and reads back equal."""
+    r, _ = bivariate_normal
+    r = r.iloc[:400]
+    gappy = r.copy()
+    gappy.iloc[[3, 7], 1] = np.nan
+    aligned = align_returns(gappy, warn=False)
+    path = rolling_offset(r, {"BTC": 1e6, "ETH": -5e5}, method="historical", window=250)
+    fhs = portfolio_fhs(r, {"BTC": 1e6, "ETH": -5e5}, [0.99, 0.995], n_sims=500, seed=1)
+    dcc = DCC(vol="constant").fit(r)
+    tables = {
+        "aligned returns": aligned.returns,
+        "dropped dates": aligned.dropped,
+        "offset path": path.table,
+        "fhs": fhs.table,
+        "dcc summary": dcc.summary(),
+        "dcc correlation": dcc.correlation,
+    }
+    for name, table in tables.items():
+        assert table.attrs == {}, name
+        back = round_trip(table, fmt)
+        pd.testing.assert_frame_equal(back, table, check_freq=False, obj=name)

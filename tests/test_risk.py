@@ -18,6 +18,7 @@ from riskkit.exceptions import (
     RiskkitWarning,
 )
 from riskkit.risk import (
+    BootstrapCI,
     CornishFisher,
     EVTPeaksOverThreshold,
     FilteredHistoricalSimulation,
@@ -31,6 +32,7 @@ from riskkit.risk import (
     normal_var_es,
     student_t_var_es,
 )
+from riskkit.risk.bootstrap import auto_block_size
 from riskkit.risk.parametric import cornish_fisher_tail_mean, cornish_fisher_z
 from riskkit.volatility import GarchSpec, filter_variance
 
@@ -421,10 +423,14 @@ def test_bootstrap_ci_structure_reproducibility_and_width() -> None:
     rng = np.random.default_rng(11)
     x = rng.normal(0, 0.02, 2000)
     est = Parametric("normal")
-    a = bootstrap_ci(x, est, [0.99, 0.995], n_boot=100, seed=1)
-    b = bootstrap_ci(x, est, [0.99, 0.995], n_boot=100, seed=1)
-    pd.testing.assert_frame_equal(a, b)
+    res = bootstrap_ci(x, est, [0.99, 0.995], n_boot=100, seed=1)
+    assert isinstance(res, BootstrapCI)
+    a = res.table
+    pd.testing.assert_frame_equal(a, bootstrap_ci(x, est, [0.99, 0.995], n_boot=100, seed=1).table)
     assert list(a.columns) == ["estimate", "lower", "upper", "width", "rel_width"]
+    assert a.index.names == ["level", "measure"] and a.attrs == {}
+    assert (res.method, res.ci, res.horizon, res.n_boot, res.failed) == (est.name, 0.9, 1, 100, 0)
+    assert (res.block_size, res.condition_days) == (1, 100)
     assert (a["lower"] <= a["estimate"]).all() and (a["estimate"] <= a["upper"]).all()
     # known truth: 99% VaR of N(0, 0.02) is 0.04653; a 90% CI from 2,000 draws contains it
     truth = normal_var_es(0.99, sigma=0.02)[0]
@@ -433,15 +439,18 @@ def test_bootstrap_ci_structure_reproducibility_and_width() -> None:
     # asymptotic s.e. of sigma-hat is sigma/sqrt(2n): 90% width ~ 2*1.645*z*sigma/sqrt(2n)
     expected = 2 * 1.645 * stats.norm.ppf(0.99) * 0.02 / math.sqrt(2 * 2000)
     assert row["width"] == pytest.approx(expected, rel=0.25)
-    small = bootstrap_ci(x[:250], est, 0.99, n_boot=100, seed=1)
+    small = bootstrap_ci(x[:250], est, 0.99, n_boot=100, seed=1).table
     assert small.loc[(0.99, "var"), "width"] > 2 * row["width"]
 
 
 def test_bootstrap_ci_historical_and_blocks() -> None:
     x = np.random.default_rng(2).standard_t(4, 1000) * 0.02
-    out = bootstrap_ci(x, HistoricalSimulation(), 0.99, n_boot=60, seed=3, block_size=20)
-    assert out.attrs["block_size"] == 20 and out.attrs["failed"] == 0
-    assert (out["width"] > 0).all()
+    res = bootstrap_ci(x, HistoricalSimulation(), 0.99, n_boot=60, seed=3, block_size=20)
+    assert res.block_size == 20 and res.failed == 0 and res.method == "historical"
+    assert (res.table["width"] > 0).all()
+    # "auto" records the length it resolved to (arch's Politis-White length of the squares)
+    auto = bootstrap_ci(x, HistoricalSimulation(), 0.99, n_boot=20, seed=3, block_size="auto")
+    assert auto.block_size == auto_block_size(x)
     with pytest.raises(ConfigError):
         bootstrap_ci(x, HistoricalSimulation(), 0.99, n_boot=5)
 
@@ -456,9 +465,19 @@ def test_bootstrap_ci_coverage_on_known_truth() -> None:
     covered = 0
     for i, child in enumerate(np.random.SeedSequence(77).spawn(120)):
         x = np.random.default_rng(child).normal(0, 0.02, 500)
-        ci = bootstrap_ci(x, est, 0.99, n_boot=80, seed=i).loc[(0.99, "var")]
+        ci = bootstrap_ci(x, est, 0.99, n_boot=80, seed=i).table.loc[(0.99, "var")]
         covered += ci["lower"] <= truth <= ci["upper"]
     assert 0.82 <= covered / 120 <= 0.97
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_bootstrap_table_round_trips(round_trip, fmt: str) -> None:
+    """The interval table writes to Parquet and CSV and reads back equal; the settings live on
+    the result, not in ``DataFrame.attrs``."""
+    x = np.random.default_rng(5).normal(0, 0.02, 500)
+    res = bootstrap_ci(x, Parametric("normal"), [0.99, 0.995], n_boot=20, seed=1)
+    pd.testing.assert_frame_equal(round_trip(res.table, fmt), res.table)
+    assert "block_size" in str(res) and "<table" in res._repr_html_()
 
 
 # ------------------------------------------------------------ square-root-of-time with a mean

@@ -13,6 +13,7 @@ from scipy import stats
 
 from riskkit.backtest import rolling_forecast
 from riskkit.exceptions import ConfigError, ConvergenceWarning, DataError, ModelError
+from riskkit.parallel import single_blas_thread
 from riskkit.risk.base import RiskEstimator
 
 
@@ -109,7 +110,9 @@ def test_output_layout_and_loss(returns: pd.Series) -> None:
         "es_0.975",
         "volatility",
         "loss",
+        "horizon",
     ]
+    assert (fc["horizon"] == 1).all() and fc["horizon"].dtype.kind == "i"
     assert fc.index.name == "date"
     assert fc.index[0] == returns.index[100] and fc.index[-1] == returns.index[-1]
     assert len(fc) == 300
@@ -218,6 +221,64 @@ def test_same_numbers_on_a_dask_local_cluster(returns: pd.Series) -> None:
     pd.testing.assert_frame_equal(got, serial)
 
 
+@pytest.fixture(scope="module")
+def garch_returns() -> pd.Series:
+    """400 days of a GARCH(1,1) with Student-t(5) shocks, simulated by arch."""
+    from arch.univariate import GARCH, StudentsT, ZeroMean
+
+    shocks = StudentsT(seed=np.random.default_rng(1))
+    model = ZeroMean(None, volatility=GARCH(1, 0, 1), distribution=shocks)
+    sim = model.simulate([0.05, 0.08, 0.9, 5.0], 400)["data"].to_numpy() / 100
+    return pd.Series(sim, index=pd.date_range("2018-01-01", periods=400, name="date"))
+
+
+def test_arch_based_estimator_is_bit_identical_on_every_executor(garch_returns) -> None:
+    """Issue 18: serial, threads, processes and a Dask LocalCluster give the same bits.
+
+    With arch's optimiser a fit amplifies a last-bit BLAS difference (one thread or two) into a
+    relative difference of about 1e-6 on this sample (1e-4 on the 1,000-day windows of the
+    issue); every executor now runs one BLAS thread. The serial path must not depend on the
+    caller's BLAS threads either.
+    """
+    pytest.importorskip("distributed")
+    from threadpoolctl import threadpool_limits
+
+    from riskkit.risk import FilteredHistoricalSimulation
+    from riskkit.volatility import GarchSpec
+
+    est = FilteredHistoricalSimulation(GarchSpec("GARCH", dist="t"))
+    kwargs = dict(window=250, refit_every=50, block_dates=50, seed=18, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with threadpool_limits(limits=2):
+            serial = rolling_forecast(garch_returns, est, **kwargs)
+        with threadpool_limits(limits=1):
+            pd.testing.assert_frame_equal(
+                rolling_forecast(garch_returns, est, **kwargs), serial, check_exact=True
+            )
+        for executor in ("threads", "processes", "local"):
+            got = rolling_forecast(garch_returns, est, executor=executor, **kwargs)
+            pd.testing.assert_frame_equal(got, serial, check_exact=True, obj=executor)
+
+
+def test_forecast_table_round_trips_through_parquet_and_csv(returns: pd.Series, tmp_path) -> None:
+    from riskkit.backtest import backtest_summary
+
+    fc = rolling_forecast(returns, FittedNormal(), levels=0.99, window=100, horizon=5)
+    fc.to_parquet(tmp_path / "fc.parquet")
+    back = pd.read_parquet(tmp_path / "fc.parquet")
+    pd.testing.assert_frame_equal(back, fc, check_freq=False)
+    fc.to_csv(tmp_path / "fc.csv")
+    csv = pd.read_csv(tmp_path / "fc.csv", index_col="date", parse_dates=True)
+    # the horizon survives as a column where attrs do not: the backtest of the table read back
+    # from CSV tests every 5th forecast, as for the original
+    assert csv.attrs == {}
+    pd.testing.assert_frame_equal(
+        backtest_summary(csv, es=False), backtest_summary(fc, es=False), check_exact=True
+    )
+    assert backtest_summary(csv, es=False)["observations"].iloc[0] == len(fc.iloc[::5].dropna())
+
+
 def test_expanding_window_and_date_range(returns: pd.Series) -> None:
     fc = rolling_forecast(
         returns, FittedNormal(), window=None, start="2015-03-01", end="2015-03-31"
@@ -262,13 +323,15 @@ def test_riskkit_estimators_equal_their_direct_forecast_on_the_window(returns: p
 
     r = returns.iloc[:330]
     # block_dates=1: every date is its own block and fits from scratch, so the rolling value
-    # must equal fit + forecast on the explicit window, bit for bit
+    # must equal fit + forecast on the explicit window, bit for bit, when the direct fit runs
+    # with one BLAS thread too, as every rolling task does
     for est in (HistoricalSimulation(), FastGarch("GARCH", "t")):
         fc = rolling_forecast(r, est, levels=(0.99, 0.975), window=300, block_dates=1, seed=4)
         for t in (300, 329):
             past = r.iloc[t - 300 : t].to_numpy()
-            params = est.fit(past)
-            direct = est.forecast(past, params, (0.99, 0.975), 1, None)
+            with single_blas_thread():
+                params = est.fit(past)
+                direct = est.forecast(past, params, (0.99, 0.975), 1, None)
             row = fc.loc[r.index[t]]
             np.testing.assert_array_equal(row[["var_0.99", "es_0.99"]].to_numpy(), direct[0])
             np.testing.assert_array_equal(row[["var_0.975", "es_0.975"]].to_numpy(), direct[1])

@@ -201,3 +201,54 @@ def test_ewma_has_no_look_ahead(init) -> None:
     a, b = ewma_variance(r, init=init), ewma_variance(changed, init=init)
     np.testing.assert_array_equal(a.iloc[: t + 1].dropna(), b.iloc[: t + 1].dropna())
     assert a.iloc[: t + 1].notna().any() or init == "backcast"
+
+
+def test_importing_volatility_does_not_import_risk() -> None:
+    """riskkit.volatility sits below riskkit.risk: importing it (and its fast backend) must not
+    pull in riskkit.risk (a fresh interpreter, so that nothing is imported already)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import riskkit.volatility, riskkit.volatility.fast, sys; "
+        "bad = sorted(m for m in sys.modules if m.startswith('riskkit.risk')); "
+        "assert not bad, bad"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_one_ewma_recursion_serves_every_caller() -> None:
+    """riskkit.volatility.ewma_filter against a plain Python loop of the RiskMetrics recursion
+    (J.P. Morgan/Reuters 1996, eq. 5.3), for a series and for a stack of outer products, and the
+    callers built on it: ewma_variance, the portfolio EWMA covariance, DCC's EWMA filter and the
+    options-grid volatility proxy give the loop's numbers exactly."""
+    from riskkit.options.scenarios import calibrate_grid
+    from riskkit.portfolio import ewma_covariance, fit_univariate
+    from riskkit.volatility import ewma_filter
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_t(4, 400) * 0.03
+    lam, s0 = 0.94, float(np.mean(x[:30] ** 2))
+    loop = [s0]
+    for v in x:
+        loop.append(lam * loop[-1] + (1 - lam) * (v * v))
+    np.testing.assert_array_equal(ewma_filter(x**2, lam, s0), loop)
+    # 2-d along time: each column is its own recursion
+    xx = np.column_stack([x, x[::-1]])
+    out = ewma_filter(xx**2, lam, np.array([s0, 1e-3]))
+    np.testing.assert_array_equal(out[:, 0], loop)
+    assert out.shape == (401, 2) and out[0, 1] == 1e-3
+    r = pd.Series(x, index=pd.date_range("2020-01-01", periods=400, name="date"), name="A")
+    unmasked = ewma_variance(r, lam=lam, init=s0, mask_warmup=False).to_numpy()
+    np.testing.assert_array_equal(unmasked, loop[1:])
+    f = fit_univariate(r, "ewma", lam=lam)
+    np.testing.assert_array_equal(f.sigma.to_numpy() ** 2, np.sqrt(loop[:-1]) ** 2)
+    assert f.next_sigma == math.sqrt(loop[-1])
+    frame = pd.DataFrame({"A": x, "B": x[::-1]}, index=r.index)
+    cov = ewma_covariance(frame, lam=lam, seed_window=30)
+    np.testing.assert_array_equal(cov[:, 0, 0], loop)
+    grid = calibrate_grid(r, horizon=1, quantile=0.99, lam=lam)
+    vol = pd.Series(np.sqrt(loop[:-1]), index=r.index)
+    change = np.log(vol.shift(-1) / vol).dropna().to_numpy()
+    assert grid.vol_up == np.expm1(np.quantile(change, 0.99))

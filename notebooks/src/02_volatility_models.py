@@ -217,8 +217,8 @@ tables, fits = {}, {}
 for a in ASSETS:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        tables[a] = compare(specs, returns[a], sort_by="bic")
-    fits[a] = tables[a].attrs["results"]
+        ranking = compare(specs, returns[a], sort_by="bic")
+    tables[a], fits[a] = ranking.table, ranking.results
     for w in caught:
         print(f"{a}: {w.message}")
 comparison = pd.concat(tables, names=["asset", "model"])

@@ -364,7 +364,7 @@ for a in ASSETS:
             ci = bootstrap_ci(
                 x_calm[a], ESTIMATORS[name], LEVELS, n_boot=n_boot, seed=seed, block_size=20
             )
-        ci_frames.append(ci.assign(asset=a, method=name).reset_index())
+        ci_frames.append(ci.table.assign(asset=a, method=name).reset_index())
 cis = pd.concat(ci_frames).set_index(["asset", "method", "level", "measure"])
 es_ci = cis.xs("es", level="measure")
 (100 * es_ci[["estimate", "lower", "upper", "width"]]).round(1).join(es_ci["rel_width"].round(2))

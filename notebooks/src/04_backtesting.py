@@ -23,7 +23,8 @@
 # on failure days are as large as ES said they would be.
 #
 # Everything here calls `riskkit.backtest`: `rolling_forecast` (the out-of-sample engine),
-# `backtest_summary` (every test in one table) and `plot_backtest`.
+# `backtest_summary` (every test in one table), `plot_backtest`, the scoring rules `fz0_loss` and
+# `quantile_loss`, and `rank_models` (the model confidence set).
 
 # %% tags=["parameters"]
 ASSETS = ("BTC", "ETH")
@@ -39,45 +40,59 @@ SEED = 20260101
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from IPython.display import Markdown, display
 
 from riskkit import datasets
 from riskkit.backtest import (
     backtest_summary,
     fz0_loss,
     plot_backtest,
+    quantile_loss,
     rank_models,
     rolling_forecast,
     traffic_light_table,
 )
 from riskkit.exceptions import ConvergenceWarning, DataQualityWarning
-from riskkit.risk import EVTPeaksOverThreshold, FilteredHistoricalSimulation, HistoricalSimulation
+from riskkit.risk import (
+    EVTPeaksOverThreshold,
+    FastGarch,
+    FilteredHistoricalSimulation,
+    HistoricalSimulation,
+)
 from riskkit.volatility import GarchSpec
-from riskkit.volatility.fast import FastGarch
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.width", 120, "display.max_columns", 30, "display.precision", 3)
 
+
+def num(x: float, digits: int = 2) -> str:
+    """A number for the prose, rounded."""
+    return f"{x:.{digits}f}"
+
+
 # %% [markdown]
 # ## The data and the models
 #
-# Daily log returns of BTC and ETH (Bitstamp, UTC days). ETH starts in August 2017, so with a
-# 500-day window the first forecast is for the last day of 2018: two years of out-of-sample
-# forecasts that include the crash of 12 March 2020.
+# Daily log returns of BTC and ETH (Bitstamp, UTC days), on the dates where both exist. Each
+# forecast uses the `WINDOW` returns before its date, so the first forecast comes `WINDOW` days
+# after the start of the shorter history; the out-of-sample period includes the crash of
+# March 2020.
 #
 # Five models, from the simplest to the most elaborate (chapter 3 explains each):
 #
 # | name | what it assumes |
 # |---|---|
-# | HS | historical simulation: tomorrow looks like a random day of the last 500 |
+# | HS | historical simulation: tomorrow looks like a random day of the window |
 # | GARCH-n | GARCH(1,1) volatility, normal shocks |
 # | GARCH-t | GARCH(1,1) volatility, Student-t shocks |
 # | FHS | filtered historical simulation: GJR-GARCH-t volatility times past standardised shocks |
 # | EVT | McNeil-Frey: GARCH volatility times a generalised Pareto tail of the shocks |
 #
-# The GARCH models use the fast estimator of `riskkit.volatility.fast` (the same estimates as
-# `arch`, see `benchmarks/rolling_backtest.py`).
+# The GARCH models use `riskkit.risk.FastGarch`, the rolling engine's fast likelihood for a
+# `GarchSpec` (the same estimates as `arch`, see `benchmarks/rolling_backtest.py`).
 
 # %%
 with warnings.catch_warnings():
@@ -87,8 +102,8 @@ print(returns.index[0].date(), "to", returns.index[-1].date(), len(returns), "da
 
 models = {
     "HS": HistoricalSimulation(),
-    "GARCH-n": FastGarch("GARCH", "normal"),
-    "GARCH-t": FastGarch("GARCH", "t"),
+    "GARCH-n": FastGarch(GarchSpec("GARCH", dist="normal")),
+    "GARCH-t": FastGarch(GarchSpec("GARCH", dist="t")),
     "FHS": FilteredHistoricalSimulation(GarchSpec("GJR", dist="t")),
     "EVT": EVTPeaksOverThreshold(),
 }
@@ -110,12 +125,17 @@ with warnings.catch_warnings():
                 progress=False,
             )
 fc = forecasts["BTC", "GARCH-t"]
+print(
+    f"{len(fc)} forecast dates per model and asset, {fc.index[0].date()} to "
+    f"{fc.index[-1].date()}; window {WINDOW} returns, parameters re-estimated every "
+    f"{REFIT_EVERY} dates"
+)
 fc.head()
 
 # %% [markdown]
 # Each row is one forecast date t: VaR and ES for the loss of day t made with returns up to t-1,
-# the forecast volatility, and the realised `loss` (minus the log return, positive = loss). A
-# *failure* is a day with `loss > VaR`.
+# the forecast volatility, the realised `loss` (minus the log return, positive = loss) and the
+# loss `horizon` in days. A *failure* is a day with `loss > VaR`.
 
 # %%
 level_pct = f"{LEVEL:.0%}"
@@ -128,25 +148,36 @@ fig.tight_layout()
 
 # %% [markdown]
 # **What it shows.** Historical simulation's VaR is a step function: it moves only when a large
-# return enters or leaves the 500-day window, so it is slow to rise after volatility jumps and
-# stays high for 500 days after a crash. GARCH's VaR follows volatility from day to day. Both
-# have failures; the question is whether they have too many, and whether they come in clusters.
+# return enters or leaves the window, so it is slow to rise after volatility jumps and stays high
+# for a full window after a crash. GARCH's VaR follows volatility from day to day. Both have
+# failures; the question is whether they have too many, and whether they come in clusters.
 #
 # ## The traffic light
 #
 # The Basel Committee's 1996 rule reads the number of failures over 250 days of 99% VaR. If the
-# model is right, the count is Binomial(250, 1%): 2.5 expected. The zones are set by the
-# cumulative probability of at most k failures: green below 95%, yellow from 95%, red from
-# 99.99%. In the yellow zone the capital multiplier rises by a *plus factor*.
+# model is right, the count is Binomial(250, 1%). The zones are set by the cumulative
+# probability of at most k failures: green below 95%, yellow from 95%, red from 99.99%. In the
+# yellow zone the capital multiplier rises by a *plus factor*.
 
 # %%
 traffic_light_table(250, 0.99).loc[:11]
 
 # %% [markdown]
 # Our samples are longer than 250 days, so riskkit applies the same thresholds to
-# Binomial(N, 1%) for the actual N (the zone boundaries move: with 700 days green extends to
-# about 11 failures).
-#
+# Binomial(N, 1 - level) for the actual N, and the zone boundaries move:
+
+# %%
+n_obs = len(fc.dropna(subset=["loss"]))
+zones = traffic_light_table(n_obs, LEVEL)
+green_max = int(zones.index[zones["zone"] == "green"].max())
+display(
+    Markdown(
+        f"With N = {n_obs} days at the {level_pct} level, {n_obs * (1 - LEVEL):.1f} failures "
+        f"are expected and the green zone extends to {green_max} failures."
+    )
+)
+
+# %% [markdown]
 # ## All tests in one table
 #
 # * **Coverage.** *bin*: is the failure count compatible with the binomial distribution (normal
@@ -154,15 +185,18 @@ traffic_light_table(250, 0.99).loc[:11]
 #   failure too early (or too late)?
 # * **Independence.** *cci* (Christoffersen 1998): is a failure more likely the day after a
 #   failure? *cc*: coverage and independence together. *tbfi/tbf* (Haas 2001): are the gaps
-#   between failures consistent with a 1% daily rate? *duration* (Christoffersen-Pelletier 2004):
-#   do the gaps look memoryless (exponential) rather than clustered (Weibull with decreasing
-#   hazard)?
-# * **ES.** *unconditional_normal* (Acerbi-Szekely 2014 Z2 with tabulated critical values): are
-#   the failure-day losses, relative to ES, as large as they should be on average? *mcneil_frey*
-#   (2000): do losses beyond VaR exceed ES on average (bootstrap)? Both reject only if ES is too
-#   *low*.
+#   between failures consistent with the nominal daily rate? *duration*
+#   (Christoffersen-Pelletier 2004, with durations counted from the first failure as in R's
+#   rugarch): do the gaps look memoryless (exponential) rather than clustered (Weibull with
+#   decreasing hazard)?
+# * **ES.** *unconditional_normal* (Acerbi-Szekely 2014 Z2 with critical values simulated under
+#   normal losses): are the failure-day losses, relative to ES, as large as they should be on
+#   average? *mcneil_frey* (2000): do losses beyond VaR exceed ES on average? Its p-value is a
+#   bootstrap of the t-statistic (the `mcneil_frey_method` column says so; `es_pvalue="normal"`
+#   gives rugarch's normal approximation). Both reject only if ES is too *low*.
 #
-# Each test is reported as a statistic, a p-value and accept/reject at the 5% level.
+# Each test is reported as a statistic, a p-value and accept/reject at the test level of the
+# parameters cell. `docs/design.md` lists the reference implementation each test matches.
 
 # %%
 summary = backtest_summary(
@@ -170,6 +204,7 @@ summary = backtest_summary(
 )
 cols = ["observations", "failures", "expected", "ratio", "first_failure", "traffic_light"]
 tests = ["pof", "cc", "tbf", "duration", "unconditional_normal", "mcneil_frey"]
+print(f"tests at the {1 - TEST_LEVEL:.0%} significance level")
 summary[cols + tests].droplevel("level")
 
 # %%
@@ -192,48 +227,83 @@ pvalues = summary[
 pvalues = pvalues.droplevel("level").rename(columns=lambda c: c.removesuffix("_pvalue"))
 fig, ax = plt.subplots(figsize=(10, 4.5))
 sns.heatmap(pvalues.astype(float), annot=True, fmt=".2f", cmap="RdYlGn", vmin=0, vmax=0.2,
-            cbar_kws={"label": "p-value (red: reject at 5%)"}, ax=ax)  # fmt: skip
+            cbar_kws={"label": f"p-value (red: reject at {1 - TEST_LEVEL:.0%})"}, ax=ax)  # fmt: skip
 ax.set_xlabel("test")
 ax.set_ylabel("asset and model")
 ax.set_title(f"Backtest p-values, {level_pct} 1-day VaR/ES")
 fig.tight_layout()
 
 # %% [markdown]
-# ## Ranking models: scores
+# ## Ranking models: scores and the model confidence set
 #
 # Passing tests is a floor, not a ranking: a VaR that is far too high passes the ES tests and
-# rarely fails. A *scoring rule* rewards forecasts that are both right on average and sharp. The
-# FZ0 loss of Patton, Ziegel and Chen (2019) scores the (VaR, ES) pair; its expected value is
-# smallest for the true pair, so a lower average is better. The Diebold-Mariano test (with
-# Newey-West standard errors) says whether the difference from the best model is more than
-# noise. `rank_models` does both: mean score, rank, and the Diebold-Mariano test of each model
-# against the best one.
+# rarely fails. A *scoring rule* rewards forecasts that are both right on average and sharp, but
+# only a *consistent* one ranks them correctly: its expected value must be smallest for the true
+# forecast. The tick (quantile) loss is consistent for VaR (Gneiting 2011); the FZ0 loss of
+# Patton, Ziegel and Chen (2019) is consistent for the (VaR, ES) pair. A lower average is better.
+#
+# Which differences are more than noise? Testing every model against the one with the lowest
+# average score would pick the "best" model after looking at the data and then test against it.
+# The *model confidence set* of Hansen, Lunde and Nason (2011) answers the question properly: it
+# eliminates models one at a time while the remaining ones are significantly different, and
+# what is left contains the best model with the chosen confidence (a bootstrap, by
+# `arch.bootstrap.MCS`). `rank_models` gives the mean score, the rank, each model's MCS p-value
+# and whether it is in the set.
 
 # %%
-scores = pd.DataFrame(
-    {
-        key: fz0_loss(f["loss"], f[f"var_{LEVEL:g}"], f[f"es_{LEVEL:g}"], LEVEL)
-        for key, f in forecasts.items()
-    }
-)
+v_col, e_col = f"var_{LEVEL:g}", f"es_{LEVEL:g}"
+scores = {
+    "FZ0 (VaR, ES)": pd.DataFrame(
+        {key: fz0_loss(f["loss"], f[v_col], f[e_col], LEVEL) for key, f in forecasts.items()}
+    ),
+    "tick loss (VaR)": pd.DataFrame(
+        {key: quantile_loss(f["loss"], f[v_col], LEVEL) for key, f in forecasts.items()}
+    ),
+}
 ranking = pd.concat(
-    {asset: rank_models(scores[asset], test_level=TEST_LEVEL) for asset in ASSETS},
-    names=["asset"],
+    {
+        (score, asset): rank_models(table[asset], test_level=TEST_LEVEL, seed=SEED)
+        for score, table in scores.items()
+        for asset in ASSETS
+    },
+    names=["score", "asset"],
 )
-ranking  # DM is NaN for the best model itself
+ranking
 
 # %%
-best = ranking.groupby(level="asset")["best"].first()
-not_worse = ranking[~ranking["dm_reject"]].reset_index().groupby("asset")["model"].agg(", ".join)
-print("lowest mean FZ0 score:", best.to_dict())
-print("not significantly worse than the best (Diebold-Mariano):", not_worse.to_dict())
+in_set = ranking[ranking["in_mcs"]].reset_index().groupby(["score", "asset"])["model"]
+lowest = ranking[ranking["rank"] == 1].reset_index().groupby(["score", "asset"])["model"]
+lines = [
+    f"* {score}, {asset}: lowest mean score {', '.join(lowest.get_group((score, asset)))}; "
+    f"{TEST_LEVEL:.0%} model confidence set: {', '.join(in_set.get_group((score, asset)))}."
+    for score, asset in in_set.groups
+]
+display(Markdown("\n".join(lines)))
 
 # %% [markdown]
 # ## March 2020
 #
-# On 12 March 2020 ("Black Thursday") BTC's daily log return on Bitstamp was about -0.49 (a 39%
-# fall in one UTC day) and ETH's about -0.58, after a -0.10 and -0.18 day on 8 March. Zoom in
-# on February to April 2020.
+# 12 March 2020 ("Black Thursday"): crypto prices fell with every other risky asset as the
+# pandemic reached Europe and the United States. Zoom in on February to April 2020.
+
+# %%
+crash, first_drop = pd.Timestamp("2020-03-12"), pd.Timestamp("2020-03-08")
+r_on = returns.loc[[first_drop, crash], list(ASSETS)]
+worst = [a for a in ASSETS if returns[a].idxmin() == crash]
+display(
+    Markdown(
+        "Daily log returns: "
+        + "; ".join(
+            f"{a} {num(r_on.loc[crash, a])} on 12 March (a fall of "
+            f"{-np.expm1(r_on.loc[crash, a]):.0%}), after {num(r_on.loc[first_drop, a])} on "
+            "8 March"
+            for a in ASSETS
+        )
+        + ". 12 March is the largest daily loss of the sample for "
+        + (" and ".join(worst) if worst else "neither asset")
+        + "."
+    )
+)
 
 # %%
 window = slice("2020-02-15", "2020-04-15")
@@ -244,70 +314,144 @@ for ax, name in zip(axes, ["HS", "GARCH-t"], strict=True):
 fig.tight_layout()
 
 march = pd.DataFrame(
-    {f"{a} {m}": (f["loss"] > f[f"var_{LEVEL:g}"]).loc[window] for (a, m), f in forecasts.items()}
+    {f"{a} {m}": (f["loss"] > f[v_col]).loc[window] for (a, m), f in forecasts.items()}
 )
 march[march.any(axis=1)].astype(int)
 
 # %%
 path = pd.DataFrame(
-    {name: forecasts["BTC", name][f"var_{LEVEL:g}"] for name in models}
+    {name: forecasts["BTC", name][v_col] for name in models}
     | {"BTC loss": forecasts["BTC", "HS"]["loss"]}
 )
 path.loc["2020-03-06":"2020-03-20"]
 
+# %%
+fail_days = march[march.any(axis=1)].sum(axis=1)
+var_crash = path.loc[crash, list(models)]
+loss_crash = path.loc[crash, "BTC loss"]
+after = path.loc[crash + pd.Timedelta(days=1) :, "BTC loss"].iloc[:7].nlargest(2)
+next_day = crash + pd.Timedelta(days=1)
+display(
+    Markdown(
+        "Failure days in the window, with the number of the "
+        f"{march.shape[1]} asset-model pairs failing: "
+        + ", ".join(f"{d:%d %B} ({int(k)})" for d, k in fail_days.items())
+        + f". On 12 March the BTC loss was {num(loss_crash)}, "
+        f"{loss_crash / var_crash.max():.1f} to {loss_crash / var_crash.min():.1f} times the "
+        f"models' VaR ({num(var_crash.min(), 3)} to {num(var_crash.max(), 3)}). The day after, "
+        f"GARCH-t's VaR went from {num(path.loc[crash, 'GARCH-t'], 3)} to "
+        f"{num(path.loc[next_day, 'GARCH-t'], 3)}, historical simulation's from "
+        f"{num(path.loc[crash, 'HS'], 3)} to {num(path.loc[next_day, 'HS'], 3)}. The largest "
+        "BTC losses of the following week: "
+        + ", ".join(f"{num(x)} on {d:%d March}" for d, x in after.items())
+        + "."
+    )
+)
+
 # %% [markdown]
-# **What it shows.** The failure "cluster" of March 2020 is two days four days apart, 8 and 12
-# March, shared by almost every model and both assets: BTC and ETH crash together, so a venue
-# listing both sees its margins breached on the same days. On 12 March the BTC loss was four to
-# six times every model's VaR (0.49 against 0.09-0.11): no model estimated on the day before can forecast a jump of that
-# size, which is why margin frameworks add stress tests and concentration add-ons on top of a
-# backtested VaR/ES.
+# **What it shows.** The failures of March 2020 are shared by almost every model and both
+# assets (the counts above): BTC and ETH crash together, so a venue listing both sees its
+# margins breached on the same days. On 12 March the BTC loss was several times every model's
+# VaR: no model estimated on the day before can forecast a jump of that size, which is why margin
+# frameworks add stress tests and concentration add-ons on top of a backtested VaR/ES.
 #
 # The models differ in what they do *next*. GARCH puts yesterday's squared return into today's
-# variance, so its VaR quadruples overnight (0.10 to 0.41 for GARCH-t) and stays high
-# for weeks: safe, but a margin call of that size on every open position the day after a crash
-# is itself destabilising (the procyclicality problem of chapter 6). Historical simulation's VaR
-# barely moves (0.112 to 0.125: one new observation in 500 shifts the 1% quantile only one
-# order statistic): it did not fail again in the following days only because the next losses
-# (0.08 on 14 March, 0.06 on 17 March) happened to be smaller, not because it had reacted.
+# variance, so its VaR jumps overnight and stays high for weeks: safe, but a margin call of that
+# size on every open position the day after a crash is itself destabilising (the
+# procyclicality problem of chapter 6). Historical simulation's VaR barely moves (one new
+# observation in the window shifts the 1% quantile by one order statistic): if it did not fail
+# again in the following days, it is only because the next losses happened to be smaller, not
+# because it had reacted.
 #
 # ## Which model should the risk committee pick?
 #
-# Read the table and the scores together:
+# Read the table and the scores together. The facts, for each model and both assets:
+
+# %%
+var_tests_ = ["bin", "pof", "tuff", "cci", "cc", "tbfi", "tbf", "duration"]
+es_tests_ = ["unconditional_normal", "mcneil_frey"]
+by_model = summary.droplevel("level")
+by_model.index = pd.MultiIndex.from_tuples(
+    [tuple(k.split(" ", 1)) for k in by_model.index], names=["asset", "model"]
+)
+facts = pd.DataFrame(
+    {
+        "failures": by_model["failures"],
+        "ratio": by_model["ratio"],
+        "zone": by_model["traffic_light"],
+        "VaR tests rejected": (by_model[var_tests_] == "reject").sum(axis=1),
+        "ES tests rejected": (by_model[es_tests_] == "reject").sum(axis=1),
+        "in FZ0 MCS": ranking.loc["FZ0 (VaR, ES)", "in_mcs"].reorder_levels(["asset", "model"]),
+        "FZ0 rank": ranking.loc["FZ0 (VaR, ES)", "rank"].reorder_levels(["asset", "model"]),
+    }
+)
+display(facts.unstack("asset"))
+passes = (facts["VaR tests rejected"] == 0) & (facts["ES tests rejected"] == 0)
+good = (passes & facts["in FZ0 MCS"]).groupby(level="model").all()
+candidates = [m for m in models if good.get(m, False)]
+most = facts["failures"].groupby(level="asset").idxmax().map(lambda k: k[1])
+es_reject = facts.loc[facts["ES tests rejected"] > 0].index.get_level_values("model").unique()
+worst_ratio = facts["ratio"].idxmax()
+display(
+    Markdown(
+        "* Most failures: "
+        + ", ".join(f"{m} for {a}" for a, m in most.items())
+        + ". At least one ES test rejects: "
+        + (", ".join(es_reject) if len(es_reject) else "no model")
+        + ".\n"
+        + "* Passing every VaR and ES test and in the FZ0 model confidence set for both "
+        + f"assets: {', '.join(candidates) if candidates else 'no model'}.\n"
+        + f"* Expected failures per model and asset: {summary['expected'].mean():.1f}. "
+        + f"Highest failure ratio: {worst_ratio[1]} on {worst_ratio[0]}, "
+        + f"{facts['ratio'].max():.2f} times the expected count; the Kupiec test "
+        + ("rejects it." if by_model.loc[worst_ratio, "pof"] == "reject" else "does not reject it.")
+    )
+)
+
+# %% [markdown]
+# How to read them:
 #
-# * **GARCH with normal shocks** should be rejected: it has the most failures of all models for
-#   both assets (still green, so the VaR tests alone miss it), and both ES tests reject: losses
-#   beyond VaR are much larger than a normal tail allows.
-# * **Historical simulation** passes every test, but its FZ0 score ranks below GARCH-t's for
-#   both assets and its VaR is nearly flat through a crash: it relies on the last 500 days
-#   happening to contain a crash, and it under-margins the start of a volatile period.
-# * **GARCH-t, FHS and EVT** pass every VaR and ES test for both assets. With the default
-#   parameters the lowest mean FZ0 score belongs to a different model for each asset (printed
-#   above), GARCH-t is first or second for both, and the Diebold-Mariano tests cannot separate
-#   any model from the best one at the chosen test level: a year or two of daily scores is too
-#   little to rank close models. We would recommend **GARCH-t** as the margin model (top of the
-#   ranking for both assets, every test passed, two readable parameters for the tail and the
-#   persistence), with EVT and FHS as challenger models re-run alongside it, and the
-#   anti-procyclicality buffer of chapter 6 on top to dampen its jump after a crash.
+# * **A model with too many failures and rejected ES tests** (typically GARCH with normal
+#   shocks) has too thin a tail: losses beyond VaR are larger than a normal tail allows, even
+#   when the failure count is still in the green zone, so the VaR tests alone miss it.
+# * **Historical simulation** can pass every test while its VaR is nearly flat through a crash:
+#   it relies on the window happening to contain a crash, and it under-margins the start of a
+#   volatile period.
+# * **The model confidence set** is the honest answer to "which model scores best": with a year
+#   or two of daily scores it often keeps several models, because a score average over a
+#   handful of failures is noisy. Models outside it are worse; models inside it are not shown to
+#   be equally good.
 #
-# Two caveats a careful committee would note. About 700 forecast days contain only about 7
-# expected failures per model (the `expected` column), so the tests have little power: a model
-# that is wrong by a factor of 1.5 in failure rate (GARCH-n) still passes the VaR tests. And the ES tests here use critical
-# values tabulated under normal losses (Acerbi and Szekely 2014 find the Z2 thresholds nearly
-# distribution-free, so this is a mild approximation).
+# Among the models that pass every test and stay in the confidence set for both assets (listed
+# above), we would prefer the simplest one that reacts to volatility: **GARCH-t**, if it is
+# among them (two readable parameters for the tail and the persistence), with the others as
+# challenger models re-run alongside it, and the anti-procyclicality buffer of chapter 6 on top
+# to dampen its jump after a crash.
+#
+# Two caveats a careful committee would note. A few hundred forecast days contain only a handful
+# of expected failures per model (the `expected` column), so the tests have little power: a
+# model whose failure rate is clearly too high can still pass the VaR tests. And the
+# *unconditional_normal* ES test uses critical values simulated under normal losses (Acerbi and
+# Szekely 2014 find the Z2 thresholds nearly distribution-free, so this is a mild approximation).
 #
 # ## Exercises
 #
 # 1. Repeat the backtest at the 97.5% level (`LEVEL = 0.975`, the FRTB ES level). Which models
 #    change verdict, and why do the tests gain power?
 # 2. Set `REFIT_EVERY = 1` and `EXECUTOR = "processes"`. Check that the forecasts change little
-#    and that the numbers are identical with `EXECUTOR = "serial"`.
+#    and that the numbers are identical, to the last bit, with `EXECUTOR = "serial"`.
 # 3. Backtest a 10-day horizon (`horizon=10` in `rolling_forecast`). Why are overlapping 10-day
 #    failures autocorrelated even for a correct model, and what does `backtest_summary` do about
 #    it?
 # 4. The ES tests above compare Z2 with a table simulated under normal losses. Simulate the
-#    null from the model instead: fit `FastGarch("GARCH", "t")` on BTC's first 500 returns to
-#    get its degrees of freedom `nu`, then run
+#    null from the model instead: fit `FastGarch(GarchSpec("GARCH", dist="t"))` on BTC's first
+#    `WINDOW` returns to get its degrees of freedom `nu`, then run
 #    `acerbi_szekely_test(f["loss"], f["var_0.99"], f["es_0.99"], 0.99, "z2", dist="t", dof=nu,
 #    scale=f["volatility"])` for `f = forecasts["BTC", "GARCH-t"]`. Does the verdict change?
 #    Why does Z1 need fewer assumptions about the body of the distribution than Z2?
+# 5. The McNeil-Frey p-value above is a bootstrap. Rerun `backtest_summary` with
+#    `es_pvalue="normal"` (the normal approximation R's rugarch reports). With how few failures
+#    do the two differ most, and which would you trust?
+# 6. Score the models with the improper loss `(level - 1{L > VaR})(L - VaR)` (the tick loss
+#    minus `|L - VaR|`). Show that its average keeps falling as every VaR is scaled up by 1.1,
+#    1.2, 1.5: why can such a score not rank forecasts?

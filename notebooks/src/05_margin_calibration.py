@@ -54,12 +54,15 @@ from riskkit import datasets
 from riskkit.exceptions import ConvergenceWarning, DataQualityWarning
 from riskkit.margin import (
     MarginSettings,
+    binance_btcusdt_tiers,
+    breaches,
     calibrate_asset,
     compare_with_venues,
     default_estimator,
-    maintenance_amounts,
     maintenance_margin,
     margin_horizon_curve,
+    margin_period_loss,
+    margin_waterfall,
     two_sided_rate,
     wrong_way_haircut,
 )
@@ -117,31 +120,10 @@ params[
 # ## 2. From a 99% 1-day ES to IM and MM, step by step
 #
 # The table follows BTC's published rate on the last date from the model's output to the
-# number a venue would publish.
-
+# number a venue would publish (`riskkit.margin.margin_waterfall`).
 
 # %%
-def waterfall(c):
-    p, s = c.parameters, c.settings
-    x_l, x_s = p["daily_measure_long"], p["daily_measure_short"]
-    sides = two_sided_rate(x_l, x_s, s.horizon_days)
-    long_rate, short_rate, raw = sides["long"], sides["short"], sides["rate"]
-    charged = c.margin_path["charged_im"].iloc[-1]
-    steps = {
-        "1-day ES of log loss, long (left tail)": x_l,
-        "1-day ES of log loss, short (right tail)": x_s,
-        f"long loss fraction over {s.horizon_days:g} day(s): 1 - exp(-x sqrt(h))": long_rate,
-        f"short loss fraction over {s.horizon_days:g} day(s): exp(x sqrt(h)) - 1": short_rate,
-        "raw IM = max of both sides": raw,
-        f"after APC ({s.apc})": charged,
-        f"IM published (rounded up to {s.rounding_step:g}, floor {s.im_floor:g})": p["im_rate"],
-        f"MM = {s.mm_ratio:g} x IM, rounded": p["mm_rate"],
-        "max leverage = floor(1 / IM)": p["max_leverage"],
-    }
-    return pd.Series(steps, name=c.asset)
-
-
-pd.concat([waterfall(c) for c in cal.values()], axis=1)
+pd.concat([margin_waterfall(c).to_series() for c in cal.values()], axis=1)
 
 # %% [markdown]
 # Two things to notice. The short side is not the mirror of the long side: log returns are
@@ -163,7 +145,7 @@ with warnings.catch_warnings():
     es_long = est.estimate(returns.iloc[-WINDOW:], levels, seed=SEED).table["es"]
     es_short = est.estimate(-returns.iloc[-WINDOW:], levels, seed=SEED).table["es"]
 hours = [1, 4, 8, 24, 48, 120]
-grid = pd.DataFrame({h: two_sided_rate(es_long, es_short, h / 24)["rate"] for h in hours})
+grid = pd.DataFrame({h: two_sided_rate(es_long, es_short, h / 24).rate for h in hours})
 grid.index = pd.Index(levels, name="confidence")
 grid.columns.name = "MPOR (hours)"
 fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -198,19 +180,19 @@ print(f"99.9% margin over 99% margin: +{by_level.min():.0%} to +{by_level.max():
 # ## 4. Did the margin cover the losses that followed?
 #
 # A breach is a day on which the realised loss of a long or a short position exceeded the IM
-# (or MM) charged at the start of the day.
+# (or MM) charged at the start of the day (`riskkit.margin.breaches`, the count behind the
+# coverage tables below).
 
 # %%
 fig, axes = plt.subplots(len(ASSETS), 1, figsize=(10, 6), sharex=True)
 for ax, (a, c) in zip(axes, cal.items(), strict=True):
     mp = c.margin_path
-    r = c.info["returns"].reindex(mp.index)
-    loss = np.maximum(-np.expm1(r), np.expm1(r))
+    mm = breaches(mp["mm"], margin_period_loss(c.info["returns"], 1))
     ax.plot(mp.index, mp["im"] * 100, label="IM", lw=1.2)
     ax.plot(mp.index, mp["mm"] * 100, label="MM", lw=1.0)
-    ax.plot(mp.index, loss * 100, color="0.6", lw=0.5, label="realised loss (worse side)")
-    hit = loss > mp["mm"]
-    ax.scatter(mp.index[hit], loss[hit] * 100, color="crimson", s=12, label="MM breach", zorder=3)
+    ax.plot(mm.index, mm["loss"] * 100, color="0.6", lw=0.5, label="realised loss (worse side)")
+    hit = mm[mm["breach"]]
+    ax.scatter(hit.index, hit["loss"] * 100, color="crimson", s=12, label="MM breach", zorder=3)
     ax.set_ylabel("% of notional")
     ax.set_title(f"{a}: daily margin and the next day's loss")
 axes[0].legend(ncol=4, fontsize=8)
@@ -267,17 +249,12 @@ tiers
 
 # %% [markdown]
 # For comparison, Binance's BTCUSDT brackets as published on 2025-08-19 (Binance
-# announcement): maintenance rates from 0.40% to 50%, maintenance amounts derived with the
-# same continuity rule `amount_i = amount_{i-1} + floor_i (MMR_i - MMR_{i-1})`.
+# announcement, `riskkit.margin.binance_btcusdt_tiers`): maintenance rates from 0.40% to 50%,
+# maintenance amounts derived with the same continuity rule
+# `amount_i = amount_{i-1} + floor_i (MMR_i - MMR_{i-1})`.
 
 # %%
-binance = pd.DataFrame(
-    {
-        "notional_floor": [0, 3e5, 8e5, 3e6, 12e6, 70e6, 100e6, 230e6, 480e6, 600e6, 800e6, 1.2e9],
-        "mm_rate": [0.004, 0.005, 0.0065, 0.01, 0.02, 0.025, 0.05, 0.10, 0.125, 0.15, 0.25, 0.5],
-    }
-)
-binance["maintenance_amount"] = maintenance_amounts(binance["notional_floor"], binance["mm_rate"])
+binance = binance_btcusdt_tiers()
 notional = np.geomspace(1e4, tiers["notional_cap"].iloc[-1], 400)
 fig, ax = plt.subplots(figsize=(8, 4))
 ax.plot(
@@ -317,10 +294,10 @@ ww = wrong_way_haircut(
 pd.Series(
     {
         "ETH haircut, standalone (through the cycle)": cal["ETH"].parameters["collateral_haircut"],
-        "standalone, same sample as the joint one": ww["standalone"],
-        f"wrong-way haircut against a {POSITION_SIDE} BTC position": ww["wrong_way"],
-        "correlation of the two losses": ww["correlation"],
-        "tail dependence at 95%": ww["tail_dependence"],
+        "standalone, same sample as the joint one": ww.standalone,
+        f"wrong-way haircut against a {POSITION_SIDE} BTC position": ww.wrong_way,
+        "correlation of the two losses": ww.correlation,
+        "tail dependence at 95%": ww.tail_dependence,
     }
 )
 

@@ -88,8 +88,10 @@ before = crash - pd.Timedelta(days=1)  # the last day whose return a margin on `
 # already aligned, so it drops none.
 
 # %%
-returns = align_returns(load_returns(("BTC", "ETH")))
+aligned = align_returns(load_returns(("BTC", "ETH")))
+returns = aligned.returns
 print(returns.index[0].date(), "to", returns.index[-1].date(), len(returns), "days")
+print(len(aligned.dropped), "dates dropped")
 event_window(returns, crash, before=2)
 
 # %% [markdown]
@@ -149,7 +151,7 @@ for name, pos in books.items():
     for method in ("ewma", "historical"):
         paths[(name, method)] = rolling_offset(
             returns, pos, level, "es", method=method, window=hist_window, lam=lam
-        )
+        ).table
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
 for ax, name in zip(axes, books, strict=True):

@@ -18,7 +18,7 @@
 #
 # **The idea.** `riskkit calibrate --config FILE` writes everything a run computed into a run
 # directory (parameter file, tables, figures, log, a manifest). This notebook reads that
-# directory back with `riskkit.pipeline.load_run` and lays the evidence out in the order a
+# directory back with `riskkit.run.load_run` and lays the evidence out in the order a
 # committee reads it, ending with a checklist of pass/fail conditions. It is executed by the
 # pipeline itself (papermill injects `run_dir`), so the report of every run is built the same way.
 #
@@ -38,7 +38,7 @@ from IPython.display import Markdown, display
 
 from riskkit.backtest import plot_backtest
 from riskkit.margin import compare_paths
-from riskkit.pipeline import demo_config, load_run, run_calibration
+from riskkit.run import demo_config, load_run, run_calibration
 
 # %% tags=["parameters"]
 run_dir = ""  # a run directory written by `riskkit calibrate`; "" runs a small demo calibration
@@ -58,7 +58,7 @@ if not run_dir:
         config_path, demo_dir, years=demo_years, window=demo_window, refit_every=demo_refit_every
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # they are in the run's log, shown in section 3
+        warnings.simplefilter("ignore")  # they are stored in run.json, shown in section 3
         result = run_calibration(config, report=False, progress=False)
     run_dir = result.run_dir
 run = load_run(run_dir)
@@ -124,24 +124,28 @@ if len(run.issues):
 # is part of the evidence.
 
 # %%
+bars = {a: v.get("bars", {}) for a, v in run.manifest["assets"].items()}
+intervals = sorted({b.get("bar_interval", "1D") for b in bars.values()}) or ["1D"]
 model = pd.Series(
     {
         "estimator": cfg.model.describe(),
-        "risk measure": f"{cfg.margin.get('measure', 'es').upper()} at {run.level:.3g}",
+        "risk measure": f"{cfg.margin.measure.upper()} at {run.level:.3g}",
+        "bar interval": ", ".join(intervals),
         "margin period of risk (days)": p.get("settings", {}).get("horizon_days"),
-        "estimation window (returns)": cfg.window,
-        "refit every (days)": cfg.refit_every,
+        "estimation window (bars)": cfg.window,
+        "refit every (bars)": cfg.refit_every,
         "anti-procyclicality": p.get("settings", {}).get("apc"),
     },
     name="value",
 )
 display(model.to_frame())
-warn = run.model_warnings()
+warn = run.model_warnings()  # stored in run.json by the run, one row per distinct message
 if len(warn):
-    display(warn.groupby(["asset", "warning"]).size().rename("distinct messages").to_frame())
-    display(warn.head(8))
+    counts = warn.groupby(["asset", "warning"])["count"]
+    display(counts.agg(distinct_messages="size", times_raised="sum"))
+    display(warn[["asset", "stage", "warning", "detail", "count"]].head(8))
 else:
-    print("no warning was logged against any asset")
+    print("no warning was raised against any asset")
 
 # %% [markdown]
 # ## 4. Backtest evidence
@@ -226,12 +230,18 @@ for asset in run.assets_ok:
 #
 # Large positions take longer to liquidate, so they are exposed for longer and move the price
 # when they are closed. The tier table raises the rates with notional, and the maintenance
-# amount keeps the maintenance margin continuous at every tier boundary.
+# amount keeps the maintenance margin continuous at every tier boundary. A series without
+# volume has no tiers: the liquidity add-on needs the traded value ("not computed" below).
 
 # %%
+skipped = run.not_computed()
 for asset in run.assets_ok:
-    tiers = run.tables[asset]["tiers"].set_index("tier")
-    display(tiers.style.format(precision=4).set_caption(f"{asset}: position tiers (USD)"))
+    if "tiers" in run.tables[asset]:
+        tiers = run.tables[asset]["tiers"].set_index("tier")
+        display(tiers.style.format(precision=4).set_caption(f"{asset}: position tiers (USD)"))
+    else:
+        why = skipped.loc[(skipped["asset"] == asset) & (skipped["output"] == "tiers"), "reason"]
+        print(f"{asset}: position tiers not computed ({'; '.join(why) or 'no table'})")
 
 # %% [markdown]
 # ## 8. Stress results
@@ -246,6 +256,17 @@ for asset in run.assets_ok:
     display(stress.style.format(precision=4).set_caption(f"{asset}: stress scenarios"))
 
 # %% [markdown]
+# Which named episodes (`riskkit.events.STRESS_EPISODES`, and those of the configuration's
+# `margin.stress_episodes`) the data allowed to test: an episode outside the data, or before the
+# first margin, is listed as such rather than silently left out.
+
+# %%
+for asset in run.assets_ok:
+    episodes = run.tables[asset].get("episodes")
+    if episodes is not None:
+        display(episodes.set_index("scenario").style.set_caption(f"{asset}: stress episodes"))
+
+# %% [markdown]
 # ## 9. The parameters to publish, and the checklist
 #
 # The rates on the last forecast date, as written to `margin_parameters.json` (validated
@@ -253,6 +274,9 @@ for asset in run.assets_ok:
 
 # %%
 display(run.parameter_table())
+if len(skipped):
+    # outputs the data did not allow (a close-only series): null in the file, with the reason
+    display(skipped.set_index(["asset", "output"]).style.set_caption("not computed"))
 checks = run.signoff_checks()
 display(
     checks.style.map(
@@ -282,4 +306,4 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 #    `riskkit.backtest.traffic_light_table`)?
 # 4. Calibrate the same configuration twice with `executor: processes` and `executor: local`
 #    (a Dask cluster) and compare the two parameter files with
-#    `riskkit.pipeline.strip_volatile`. Why are they identical apart from the timestamps?
+#    `riskkit.run.strip_volatile`. Why are they identical apart from the timestamps?

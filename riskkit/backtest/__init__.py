@@ -1,6 +1,6 @@
 """Rolling VaR/ES forecasts, VaR and ES backtests, forecast scoring, summary tables and plots."""
 
-from riskkit.backtest.compare import rank_models
+from riskkit.backtest.compare import mcs_block_size, rank_models
 from riskkit.backtest.es_tests import (
     acerbi_szekely_test,
     mcneil_frey_test,
@@ -12,9 +12,16 @@ from riskkit.backtest.es_tests import (
 from riskkit.backtest.plotting import plot_backtest
 from riskkit.backtest.rolling import forecast_columns, rolling_forecast
 from riskkit.backtest.scoring import diebold_mariano, fz0_loss, quantile_loss
-from riskkit.backtest.summary import backtest_summary, forecast_levels, var_backtest
+from riskkit.backtest.summary import (
+    VarBacktest,
+    backtest_summary,
+    forecast_levels,
+    table_horizon,
+    var_backtest,
+)
 from riskkit.backtest.var_tests import (
     TestResult,
+    TrafficLight,
     binomial_test,
     christoffersen_cc,
     christoffersen_independence,
@@ -31,6 +38,8 @@ __all__ = [
     "rolling_forecast",
     "forecast_columns",
     "TestResult",
+    "TrafficLight",
+    "VarBacktest",
     "failures",
     "traffic_light",
     "traffic_light_table",
@@ -51,8 +60,10 @@ __all__ = [
     "fz0_loss",
     "diebold_mariano",
     "rank_models",
+    "mcs_block_size",
     "var_backtest",
     "backtest_summary",
     "forecast_levels",
+    "table_horizon",
     "plot_backtest",
 ]

@@ -5,6 +5,17 @@ Vocabulary follows MATLAB's ``esbacktest`` ('unconditionalNormal', 'unconditiona
 positive VaR/ES forecasts. ES tests are one-sided: they reject when realised tail losses are
 larger than the forecast ES says (ES too low); Z1 and Z2 are 0 in expectation under the null and
 negative when ES is underestimated.
+
+How each p-value is obtained (the ``pvalue_method`` of the :class:`TestResult`, and the
+``<test>_method`` column of :func:`~riskkit.backtest.backtest_summary`):
+
+* :func:`acerbi_szekely_test`: ``"simulation"``, the statistic recomputed on paths simulated
+  from the forecast distributions (Monte Carlo p-value ``(1 + #{sim <= obs}) / (1 + n_sims)``);
+* :func:`unconditional_es_test`: ``"simulation"``, Z2 compared with its distribution simulated
+  once under i.i.d. standardised normal or t losses (the tables behind MATLAB ``esbacktest``);
+* :func:`mcneil_frey_test`: ``"bootstrap"`` (default), the centred bootstrap of the t-statistic
+  of the exceedance residuals (Efron and Tibshirani 1993, sec. 16.4), or ``"normal"``, the
+  t-statistic against N(0, 1), as rugarch's ``ESTest`` reports by default.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from riskkit._validation import check_level
 from riskkit.backtest.var_tests import TestResult, _result
@@ -28,6 +40,7 @@ __all__ = [
     "unconditional_critical_values",
     "mcneil_frey_test",
     "distribution_es",
+    "MCNEIL_FREY_PVALUES",
 ]
 
 
@@ -220,7 +233,9 @@ def acerbi_szekely_test(
     Returns
     -------
     TestResult
-        ``test`` is 'z1' or 'z2'. Z1 with no failure is NaN and not rejected.
+        ``test`` is 'z1' or 'z2'; ``pvalue_method`` is ``"simulation"``: the p-value is
+        ``(1 + #{simulated statistic <= observed}) / (1 + number of simulated paths)`` (for Z1,
+        paths without a failure are left out). Z1 with no failure is NaN and not rejected.
 
     References
     ----------
@@ -257,12 +272,12 @@ def acerbi_szekely_test(
         sim_stat = sim_stat[n_hit > 0]  # Z1 is defined on paths with a failure only
         if not np.isfinite(observed):
             tl = check_level(test_level, "test_level")
-            return TestResult("z1", np.nan, np.nan, False, tl)
+            return TestResult("z1", np.nan, np.nan, False, tl, pvalue_method="simulation")
     else:
         observed = z2_statistic(loss, v, e, level)
         sim_stat = 1.0 - np.where(hit, sims / e, 0.0).sum(axis=1) / (n_obs * (1 - level))
     pvalue = (np.sum(sim_stat <= observed) + 1) / (len(sim_stat) + 1)
-    return _result(statistic, observed, pvalue, test_level)
+    return _result(statistic, observed, pvalue, test_level, method="simulation")
 
 
 @lru_cache(maxsize=64)
@@ -386,7 +401,8 @@ def unconditional_es_test(
     -------
     TestResult
         ``test`` is ``"unconditional_normal"`` or ``"unconditional_t"``; ``statistic`` is Z2;
-        ``pvalue`` is ``(1 + #{simulated Z2 <= observed}) / (n_sims + 1)``; ``dof`` is NaN.
+        ``pvalue`` is ``(1 + #{simulated Z2 <= observed}) / (n_sims + 1)`` (``pvalue_method``
+        ``"simulation"``); ``dof`` is NaN.
 
     Raises
     ------
@@ -407,7 +423,11 @@ def unconditional_es_test(
     null = _z2_null(len(loss), lv, dist, None if dist == "normal" else float(dof), n_sims, 2014)
     pvalue = (np.searchsorted(null, observed, side="right") + 1) / (len(null) + 1)
     name = "unconditional_normal" if dist == "normal" else "unconditional_t"
-    return _result(name, observed, pvalue, test_level)
+    return _result(name, observed, pvalue, test_level, method="simulation")
+
+
+#: p-value methods of :func:`mcneil_frey_test`
+MCNEIL_FREY_PVALUES = ("bootstrap", "normal")
 
 
 def mcneil_frey_test(
@@ -418,12 +438,13 @@ def mcneil_frey_test(
     n_boot: int = 5000,
     seed: int = 0,
     test_level: float = 0.95,
+    pvalue_method: str = "bootstrap",
 ) -> TestResult:
-    """McNeil-Frey (2000) exceedance-residual test with a bootstrap p-value.
+    """McNeil-Frey (2000) exceedance-residual test, with a bootstrap or normal p-value.
 
     On failure days the residual ``(loss - ES) / volatility`` has mean zero if ES is right.
-    The one-sided test of mean zero against a positive mean uses the bootstrap of Efron and
-    Tibshirani (1993, sec. 16.4): resample the centred residuals and compare t-statistics.
+    The test of mean zero against a positive mean (ES too low) uses the t-statistic
+    ``t = sqrt(n) mean / sd`` of the n residuals (``sd`` with n - 1 degrees of freedom).
 
     Parameters
     ----------
@@ -431,21 +452,49 @@ def mcneil_frey_test(
         Realised losses and forecasts, aligned.
     volatility : array-like, optional
         Forecast volatility used to standardise; if None residuals are scaled by ES
-        (``loss / ES - 1``), which keeps days comparable without a volatility model.
+        (``loss / ES - 1``), which keeps days comparable without a volatility model. A
+        volatility of 1 on every day gives the unscaled residual ``loss - ES`` of rugarch's
+        ``ESTest``.
     n_boot : int
-        Bootstrap replications.
+        Bootstrap replications (``pvalue_method="bootstrap"`` only).
+    seed : int
+        Seed of the bootstrap.
+    test_level : float
+        Confidence level of the one-sided test (0.95 rejects at the 5% significance level).
+    pvalue_method : {"bootstrap", "normal"}
+        ``"bootstrap"`` (default): the bootstrap of Efron and Tibshirani (1993, sec. 16.4)
+        that McNeil and Frey use: resample the centred residuals ``n_boot`` times and report
+        ``(1 + #{t* >= t}) / (1 + n_boot)``; it does not assume the residuals are normal,
+        which matters with the handful of failures a 99% backtest has. ``"normal"``:
+        ``P(N(0, 1) > t)``, the p-value rugarch's ``ESTest`` reports (its bootstrap option
+        averages normal p-values of resamples instead, which is neither of these).
 
     Returns
     -------
     TestResult
-        ``statistic`` is the mean standardised residual; NaN with fewer than 2 failures.
+        ``test`` is ``"mcneil_frey"``; ``statistic`` is the mean standardised residual;
+        ``pvalue_method`` names the method; NaN with fewer than 2 failures (not rejected).
+
+    Raises
+    ------
+    ConfigError
+        If ``pvalue_method`` is not one of the two names, or ``test_level`` is not in (0, 1).
+    DataError
+        If the inputs are not aligned 1-d arrays.
 
     References
     ----------
     McNeil, A. J. and Frey, R. (2000), "Estimation of tail-related risk measures for
     heteroscedastic financial time series: an extreme value approach", Journal of Empirical
     Finance 7, 271-300, section 5.
+    Efron, B. and Tibshirani, R. J. (1993), *An Introduction to the Bootstrap*, Chapman & Hall,
+    section 16.4.
+    Ghalanos, A., rugarch: Univariate GARCH models, R package, function ``ESTest``.
     """
+    if pvalue_method not in MCNEIL_FREY_PVALUES:
+        raise ConfigError(
+            f"pvalue_method must be one of {MCNEIL_FREY_PVALUES}, got {pvalue_method!r}"
+        )
     if volatility is None:
         loss, v, e = _aligned(losses, var, es)
         scale = e
@@ -457,7 +506,7 @@ def mcneil_frey_test(
     resid = (loss[hit] - e[hit]) / scale[hit]
     tl = check_level(test_level, "test_level")
     if len(resid) < 2:
-        return TestResult("mcneil_frey", np.nan, np.nan, False, tl)
+        return TestResult("mcneil_frey", np.nan, np.nan, False, tl, pvalue_method=pvalue_method)
     n = len(resid)
 
     def tstat(x):
@@ -465,9 +514,12 @@ def mcneil_frey_test(
         return x.mean(axis=-1) / np.where(sd > 0, sd, np.inf) * np.sqrt(n)
 
     t_obs = float(tstat(resid))
-    rng = np.random.default_rng(seed)
-    centred = resid - resid.mean()
-    boot = centred[rng.integers(0, n, size=(n_boot, n))]
-    t_boot = tstat(boot)
-    pvalue = (np.sum(t_boot >= t_obs) + 1) / (n_boot + 1)
-    return _result("mcneil_frey", float(resid.mean()), pvalue, tl)
+    if pvalue_method == "normal":
+        pvalue = float(stats.norm.sf(t_obs))
+    else:
+        rng = np.random.default_rng(seed)
+        centred = resid - resid.mean()
+        boot = centred[rng.integers(0, n, size=(n_boot, n))]
+        t_boot = tstat(boot)
+        pvalue = (np.sum(t_boot >= t_obs) + 1) / (n_boot + 1)
+    return _result("mcneil_frey", float(resid.mean()), pvalue, tl, method=pvalue_method)

@@ -16,7 +16,8 @@ def plot_backtest(forecasts: pd.DataFrame, level: float = 0.99, ax=None, title: 
     Parameters
     ----------
     forecasts : pandas.DataFrame
-        Output of :func:`riskkit.backtest.rolling_forecast`.
+        Output of :func:`riskkit.backtest.rolling_forecast` (its ``horizon`` column labels the
+        axis).
     level : float
         Which level's VaR/ES to draw.
     ax : matplotlib Axes, optional
@@ -52,8 +53,10 @@ def plot_backtest(forecasts: pd.DataFrame, level: float = 0.99, ax=None, title: 
         forecasts.index[fail], ret[fail], color="C3", s=14, zorder=3, label=f"failures ({n})"
     )
     ax.set_xlabel("date")
-    h = forecasts.attrs.get("horizon", 1)
-    ax.set_ylabel(f"{h}-day log return (fraction)")
+    if "horizon" in forecasts.columns and forecasts["horizon"].nunique() == 1:
+        ax.set_ylabel(f"{int(forecasts['horizon'].iloc[0])}-day log return (fraction)")
+    else:
+        ax.set_ylabel("log return over the loss horizon (fraction)")
     if title:
         ax.set_title(title)
     ax.legend(loc="lower left", fontsize=8)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from riskkit._validation import as_return_series, check_horizon, check_levels
 from riskkit.exceptions import ConfigError, DataError, ModelError, RiskkitError
-from riskkit.parallel import map_tasks, progress_enabled, spawn_seeds
+from riskkit.parallel import map_tasks, progress_enabled, single_blas_thread, spawn_seeds
 from riskkit.risk.base import RiskEstimator
 
 __all__ = ["rolling_forecast", "forecast_columns", "DEFAULT_BLOCK_DATES"]
@@ -187,9 +187,13 @@ def rolling_forecast(
     pandas.DataFrame
         Index ``date`` (the first day of the loss horizon); columns ``var_{lv:g}``,
         ``es_{lv:g}`` for each level, ``volatility`` (forecast standard deviation of the h-day
-        return, NaN if the estimator has none) and ``loss`` (realised loss ``-sum(r[t:t+h])``,
-        positive = loss, NaN where the horizon runs past the data). ``.attrs`` records the
-        estimator, window, refit_every, horizon, levels, seed and block_dates.
+        return, NaN if the estimator has none), ``loss`` (realised loss ``-sum(r[t:t+h])``,
+        positive = loss, NaN where the horizon runs past the data) and ``horizon`` (h, an
+        integer column, so that the backtests know it after the table is saved, read back or
+        concatenated). ``.attrs`` records the run's provenance for display only (estimator,
+        window, refit_every, horizon, levels, seed, block_dates, name, as strings and numbers
+        that Parquet can store); no riskkit function reads it, and everything a backtest needs
+        is in the columns.
 
     Raises
     ------
@@ -303,10 +307,13 @@ def rolling_forecast(
 
             bar = tqdm(total=n_dates, desc=f"rolling {estimator!r}"[:60], leave=False)
         try:
-            for block in blocks:
-                results.append(_run_block(block))
-                if bar is not None:
-                    bar.update(len(block.positions))
+            # one BLAS thread, as every executor of riskkit.parallel.map_tasks uses: results
+            # are then bit-identical whichever executor computed them
+            with single_blas_thread():
+                for block in blocks:
+                    results.append(_run_block(block))
+                    if bar is not None:
+                        bar.update(len(block.positions))
         finally:
             if bar is not None:
                 bar.close()
@@ -338,15 +345,17 @@ def rolling_forecast(
     out = pd.DataFrame(values, index=index[positions], columns=forecast_columns(lv))
     out["volatility"] = vol
     out["loss"] = loss
+    out["horizon"] = h
     out.index.name = "date"
+    # display-only provenance, as plain JSON types (to_parquet stores attrs as JSON)
     out.attrs.update(
         estimator=repr(estimator),
         window=window,
         refit_every=int(refit_every),
         horizon=h,
-        levels=list(lv),
-        seed=seed,
-        block_dates=size,
-        name=series.name,
+        levels=[float(x) for x in lv],
+        seed=None if seed is None else int(seed),
+        block_dates=int(size),
+        name=None if series.name is None else str(series.name),
     )
     return out

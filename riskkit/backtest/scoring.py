@@ -1,8 +1,10 @@
 """Scoring rules for VaR and ES forecasts and the Diebold-Mariano comparison of two models.
 
-Lower scores are better. The quantile (tick) loss is strictly consistent for VaR; the FZ0 loss of
-Patton, Ziegel and Chen (2019) is strictly consistent for the pair (VaR, ES), so averaging it
-over a backtest ranks models by how well they forecast both.
+Lower scores are better. The quantile (tick) loss is strictly consistent for VaR (Gneiting 2011);
+the FZ0 loss of Patton, Ziegel and Chen (2019), a member of the Fissler-Ziegel (2016) class, is
+strictly consistent for the pair (VaR, ES), so averaging it over a backtest ranks models by how
+well they forecast both. Both are checked by simulation in ``tests/test_backtest.py``: their
+expectation is smallest at the true quantile and the true (VaR, ES) pair.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ def _index_of(x):
 
 
 def quantile_loss(losses, var, level: float) -> pd.Series | np.ndarray:
-    """Quantile (tick) loss of VaR as a quantile of the loss: ``(level - 1{L > VaR}) (L - VaR)``.
+    """Quantile (tick, pinball) loss of VaR as a quantile of the loss L at level tau.
 
-    Written for losses L at level tau: ``(tau - 1{L > q}) (L - q)``, equal to the usual
-    ``(1{y < v} - alpha)(v - y)`` with returns y = -L, v = -VaR, alpha = 1 - level. NaN rows
-    stay NaN. Returns a Series if ``losses`` is one.
+    ``S(VaR, L) = (1{L > VaR} - (1 - tau)) (L - VaR)``, equivalently
+    ``(tau - 1{L <= VaR}) (L - VaR)``: a loss above VaR costs ``tau (L - VaR)``, a loss below it
+    ``(1 - tau) (VaR - L)``. The score is never negative and its expectation is smallest when
+    VaR is the tau-quantile of L (strict consistency; Gneiting 2011, the piecewise linear
+    scoring function of a quantile). Written for returns y = -L, the alpha-quantile x = -VaR and
+    alpha = 1 - tau it is Gneiting's ``(1{x >= y} - alpha) (x - y)``; at ``L = VaR`` the score is
+    0 whichever side the indicator takes. NaN rows stay NaN.
 
     Parameters
     ----------
@@ -48,8 +54,8 @@ def quantile_loss(losses, var, level: float) -> pd.Series | np.ndarray:
     Returns
     -------
     pandas.Series or numpy.ndarray
-        Per-row score (lower is better). A Series named ``quantile_loss`` with the index of
-        ``losses`` when ``losses`` is a Series, else an array.
+        Per-row score (lower is better, never negative). A Series named ``quantile_loss`` with
+        the index of ``losses`` when ``losses`` is a Series, else an array.
 
     Raises
     ------
@@ -58,13 +64,22 @@ def quantile_loss(losses, var, level: float) -> pd.Series | np.ndarray:
     ConfigError
         If ``level`` is not in (0, 1).
 
+    Notes
+    -----
+    riskkit before issue 18 computed ``(tau - 1{L > VaR})(L - VaR)``, which is this score minus
+    ``|L - VaR|``: not a consistent scoring function (its mean kept falling as VaR grew, so
+    the largest VaR scored best).
+
     References
     ----------
     Koenker, R. and Bassett, G. (1978), "Regression quantiles", Econometrica 46, 33-50.
+    Gneiting, T. (2011), "Making and evaluating point forecasts", Journal of the American
+    Statistical Association 106, 746-762.
     """
     tau = check_level(level)
     loss, v = _arrays(losses, var)
-    score = (tau - (loss > v)) * (loss - v)
+    with np.errstate(invalid="ignore"):
+        score = ((loss > v) - (1.0 - tau)) * (loss - v)
     idx = _index_of(losses)
     return pd.Series(score, index=idx, name="quantile_loss") if idx is not None else score
 
@@ -73,7 +88,12 @@ def fz0_loss(losses, var, es, level: float) -> pd.Series | np.ndarray:
     """FZ0 joint loss of (VaR, ES) of Patton, Ziegel and Chen (2019), eq. (6).
 
     With returns y = -L, v = -VaR, e = -ES (both negative) and alpha = 1 - level:
-    ``-1{y <= v}(v - y)/(alpha e) + v/e + log(-e) - 1``. Needs ES > 0.
+    ``-1{y <= v}(v - y)/(alpha e) + v/e + log(-e) - 1``. Needs ES > 0. It is the member of the
+    Fissler-Ziegel (2016) class of strictly consistent scoring functions for (VaR, ES) with
+    ``G1 = 0`` and ``G2(e) = -1/e``, the only one (up to scale) whose score differences do not
+    depend on the units of the losses (Patton, Ziegel and Chen 2019); its
+    expectation is smallest at the true pair whenever the true ES is positive. The value can be
+    negative: only differences between models are meaningful.
 
     Parameters
     ----------
@@ -101,6 +121,8 @@ def fz0_loss(losses, var, es, level: float) -> pd.Series | np.ndarray:
 
     References
     ----------
+    Fissler, T. and Ziegel, J. F. (2016), "Higher order elicitability and Osband's principle",
+    Annals of Statistics 44, 1680-1707.
     Patton, A. J., Ziegel, J. F. and Chen, R. (2019), "Dynamic semiparametric models for expected
     shortfall (and Value-at-Risk)", Journal of Econometrics 211, 388-413.
     """
@@ -121,7 +143,12 @@ def diebold_mariano(
 
     Regresses ``d_t = loss_a_t - loss_b_t`` on a constant with a HAC (Bartlett-kernel)
     covariance from statsmodels; the statistic is the t-ratio of the mean, compared with N(0, 1),
-    two-sided. Negative: model A scores better (lower). NaN rows are dropped.
+    two-sided. Negative: model A scores better (lower). NaN rows are dropped. Diebold and
+    Mariano (1995) estimate the long-run variance with a truncated (uniform) kernel of h-1 lags;
+    the Newey-West (Bartlett) weights used here keep it positive. No Harvey-Leybourne-Newbold
+    small-sample correction is applied. Meaningful only for a consistent score, such as
+    :func:`quantile_loss` for VaR or :func:`fz0_loss` for (VaR, ES): with another loss the
+    test can favour the worse forecast.
 
     Parameters
     ----------
@@ -130,6 +157,19 @@ def diebold_mariano(
     max_lags : int, optional
         Newey-West truncation lag; default ``floor(4 (T/100)^(2/9))`` (Newey and West 1994).
         Use at least h-1 for h-day overlapping forecasts.
+    test_level : float
+        Confidence level of the two-sided test (0.95 rejects at the 5% significance level).
+
+    Returns
+    -------
+    TestResult
+        ``test`` is ``"diebold_mariano"``; ``statistic`` is the t-ratio (NaN when the
+        differences have zero variance); ``pvalue_method`` is ``"normal"``.
+
+    Raises
+    ------
+    DataError
+        If the inputs are not aligned 1-d arrays or fewer than 3 pairs are finite.
 
     References
     ----------
@@ -144,4 +184,4 @@ def diebold_mariano(
     lags = int(np.floor(4 * (len(d) / 100) ** (2 / 9))) if max_lags is None else int(max_lags)
     fit = sm.OLS(d, np.ones_like(d)).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     stat = float(fit.tvalues[0])
-    return _result("diebold_mariano", stat, float(fit.pvalues[0]), test_level)
+    return _result("diebold_mariano", stat, float(fit.pvalues[0]), test_level, method="normal")

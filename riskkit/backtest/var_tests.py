@@ -8,6 +8,10 @@ takes a boolean/0-1 *failure* (exception, hit) sequence or counts, and a VaR con
 All tests assume that failures on different days are independent trials under the null. With
 multi-day horizons the loss windows overlap and that fails; test the non-overlapping subsample
 (every h-th forecast) instead, see :func:`riskkit.backtest.rolling.rolling_forecast`.
+
+Every p-value is asymptotic chi-squared (``pvalue_method="chi2"``) except the binomial test's
+(normal approximation, or exact). Which reference implementation (MATLAB, rugarch, vartests)
+each test matches, and where the conventions differ, is listed in ``docs/design.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from riskkit.exceptions import ConfigError, DataError
 
 __all__ = [
     "TestResult",
+    "TrafficLight",
+    "DURATION_CONVENTIONS",
     "failures",
     "traffic_light",
     "traffic_light_table",
@@ -60,6 +66,11 @@ class TestResult:
         Confidence level of the test (0.95 rejects at the 5% significance level).
     dof : float
         Degrees of freedom of the reference chi-squared distribution (NaN if none).
+    pvalue_method : str
+        How the p-value was obtained: ``"chi2"`` (asymptotic chi-squared with ``dof`` degrees of
+        freedom), ``"normal"`` (normal approximation), ``"bootstrap"`` (resampling the data),
+        ``"simulation"`` (the statistic's null distribution simulated from a model), or ``""``
+        if not recorded.
     """
 
     __test__ = False  # not a pytest class
@@ -70,6 +81,7 @@ class TestResult:
     reject: bool
     test_level: float
     dof: float = float("nan")
+    pvalue_method: str = ""
 
     @property
     def result(self) -> str:
@@ -81,10 +93,55 @@ class TestResult:
         return {**asdict(self), "result": self.result}
 
 
-def _result(test: str, stat: float, pvalue: float, test_level: float, dof: float = np.nan):
+@dataclass(frozen=True)
+class TrafficLight:
+    """Basel traffic-light zone of a failure count (see :func:`traffic_light`).
+
+    Attributes
+    ----------
+    zone : str
+        ``"green"``, ``"yellow"`` or ``"red"``.
+    cumulative_probability : float
+        P(X <= failures) with X ~ Bin(n, 1 - level).
+    plus_factor : float
+        Addition to the capital multiplier of 3 (0 in the green zone, 1 in the red zone).
+    multiplier : float
+        ``3 + plus_factor``.
+    """
+
+    zone: str
+    cumulative_probability: float
+    plus_factor: float
+    multiplier: float
+
+    def to_dict(self) -> dict:
+        """Plain dict of the four fields."""
+        return asdict(self)
+
+    def __getitem__(self, key: str):
+        # read access by field name, as for the dict riskkit returned before this class
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+def _result(
+    test: str,
+    stat: float,
+    pvalue: float,
+    test_level: float,
+    dof: float = np.nan,
+    method: str = "chi2",
+) -> TestResult:
     tl = check_level(test_level, "test_level")
     pvalue = float(np.clip(pvalue, 0.0, 1.0))
-    return TestResult(test, float(stat), pvalue, bool(pvalue < 1.0 - tl), tl, float(dof))
+    return TestResult(test, float(stat), pvalue, bool(pvalue < 1.0 - tl), tl, float(dof), method)
+
+
+def _undefined(test: str, test_level: float, dof: float = np.nan, method: str = "chi2"):
+    """A test that cannot be computed on this sample: NaN statistic and p-value, not rejected."""
+    tl = check_level(test_level, "test_level")
+    return TestResult(test, np.nan, np.nan, False, tl, float(dof), method)
 
 
 def failures(
@@ -184,7 +241,7 @@ def traffic_light_table(n: int = 250, level: float = 0.99) -> pd.DataFrame:
     )
 
 
-def traffic_light(n_failures: int, n: int, level: float = 0.99) -> dict:
+def traffic_light(n_failures: int, n: int, level: float = 0.99) -> TrafficLight:
     """Basel traffic-light zone of ``n_failures`` failures in ``n`` observations.
 
     Parameters
@@ -198,9 +255,10 @@ def traffic_light(n_failures: int, n: int, level: float = 0.99) -> dict:
 
     Returns
     -------
-    dict
+    TrafficLight
         ``zone`` ('green', 'yellow' or 'red'), ``cumulative_probability`` P(X <= n_failures)
         with X ~ Bin(n, 1 - level), ``plus_factor``, and ``multiplier`` (3 + plus factor).
+        Fields also read by name (``result["zone"]``), as the dict returned before.
 
     Raises
     ------
@@ -215,16 +273,22 @@ def traffic_light(n_failures: int, n: int, level: float = 0.99) -> dict:
     """
     x, n = _counts(n_failures, n)
     row = traffic_light_table(n, level).loc[x]
-    return {
-        "zone": str(row["zone"]),
-        "cumulative_probability": float(row["cumulative_probability"]),
-        "plus_factor": float(row["plus_factor"]),
-        "multiplier": 3.0 + float(row["plus_factor"]),
-    }
+    return TrafficLight(
+        zone=str(row["zone"]),
+        cumulative_probability=float(row["cumulative_probability"]),
+        plus_factor=float(row["plus_factor"]),
+        multiplier=3.0 + float(row["plus_factor"]),
+    )
 
 
-def binomial_test(n_failures: int, n: int, level: float = 0.99, test_level: float = 0.95):
-    """Binomial test of the failure count (MATLAB 'bin'): normal approximation, two-sided.
+def binomial_test(
+    n_failures: int,
+    n: int,
+    level: float = 0.99,
+    test_level: float = 0.95,
+    pvalue_method: str = "normal",
+):
+    """Binomial test of the failure count (MATLAB 'bin'), two-sided.
 
     ``z = (x - n p) / sqrt(n p (1 - p))`` with p = 1 - level.
 
@@ -238,28 +302,40 @@ def binomial_test(n_failures: int, n: int, level: float = 0.99, test_level: floa
         VaR confidence level, a fraction in (0, 1); the expected failure rate is ``1 - level``.
     test_level : float
         Confidence level of the test (0.95 rejects at the 5% significance level).
+    pvalue_method : {"normal", "exact"}
+        ``"normal"`` (default, MATLAB ``varbacktest``): ``2 P(N(0, 1) > |z|)``. ``"exact"``: the
+        exact two-sided binomial p-value of :func:`scipy.stats.binomtest` (the sum of the
+        probabilities of all counts no more likely than x), as ``vartests.binomial_test`` with
+        ``alternative="two-sided"``; better with few expected failures (n p of 2.5 for a year
+        of 99% VaR), where the normal approximation is poor.
 
     Returns
     -------
     TestResult
         ``test`` is ``"bin"``; ``statistic`` is z (positive: more failures than expected);
-        ``pvalue`` is ``2 P(N(0, 1) > |z|)``; ``dof`` is NaN.
+        ``pvalue`` as ``pvalue_method`` says; ``dof`` is NaN.
 
     Raises
     ------
     DataError
         If ``n < 1`` or ``n_failures`` is not in ``[0, n]``.
     ConfigError
-        If ``level`` or ``test_level`` is not in (0, 1).
+        If ``level`` or ``test_level`` is not in (0, 1), or ``pvalue_method`` is unknown.
 
     References
     ----------
     Jorion, P. (2007), *Value at Risk*, 3rd ed., McGraw-Hill, section 6.2.
     """
+    if pvalue_method not in ("normal", "exact"):
+        raise ConfigError(f"pvalue_method must be 'normal' or 'exact', got {pvalue_method!r}")
     x, n = _counts(n_failures, n)
     p = 1 - check_level(level)
     z = (x - n * p) / np.sqrt(n * p * (1 - p))
-    return _result("bin", z, 2 * stats.norm.sf(abs(z)), test_level)
+    if pvalue_method == "exact":
+        pvalue = stats.binomtest(x, n, p, alternative="two-sided").pvalue
+    else:
+        pvalue = 2 * stats.norm.sf(abs(z))
+    return _result("bin", z, pvalue, test_level, method=pvalue_method)
 
 
 def kupiec_pof(n_failures: int, n: int, level: float = 0.99, test_level: float = 0.95):
@@ -497,7 +573,7 @@ def haas_tbf(
     pos = np.flatnonzero(h) + 1
     pof = kupiec_pof(len(pos), len(h), level)
     if len(pos) == 0:
-        nan = TestResult("tbfi", np.nan, np.nan, False, check_level(test_level, "test_level"), 0)
+        nan = _undefined("tbfi", test_level, 0)
         return nan, _result("tbf", pof.statistic, pof.pvalue, test_level, 1)
     gaps = np.diff(np.concatenate([[0], pos])).astype(float)
     lr_i = -2 * (np.log(p) + special.xlogy(gaps - 1, 1 - p)) + 2 * (
@@ -512,6 +588,13 @@ def haas_tbf(
     )
 
 
+#: first-duration conventions of :func:`duration_test`
+DURATION_CONVENTIONS = ("rugarch", "sample_start")
+
+#: search interval of the Weibull shape b, as in rugarch's ``VaRDurTest`` (and vartests)
+_WEIBULL_SHAPE_BOUNDS = (0.001, 10.0)
+
+
 def _weibull_loglik(b: float, d: np.ndarray, censored: np.ndarray) -> tuple[float, float]:
     """Profile log-likelihood of a Weibull duration model in b, with a at its closed-form maximum."""
     n_unc = int((~censored).sum())
@@ -521,19 +604,35 @@ def _weibull_loglik(b: float, d: np.ndarray, censored: np.ndarray) -> tuple[floa
     return float(ll), float(ab)
 
 
-def duration_test(hits: Sequence[bool] | np.ndarray, test_level: float = 0.95) -> TestResult:
+def _durations(h: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray]:
+    """Durations (days) between failures and their right/left-censoring flags."""
+    pos = np.flatnonzero(h) + 1  # 1-based failure days
+    d = [float(x) for x in np.diff(pos)]
+    cens = [False] * len(d)
+    if not h[0]:
+        # the days up to the first failure: a spell whose start is not observed
+        d.insert(0, float(pos[0]))
+        cens.insert(0, True)
+    elif convention == "sample_start":
+        # the sample start counted as a failure on day 0: a completed 1-day duration
+        d.insert(0, float(pos[0]))
+        cens.insert(0, False)
+    if not h[-1]:
+        d.append(float(len(h) - pos[-1]))
+        cens.append(True)
+    return np.asarray(d, dtype=float), np.asarray(cens, dtype=bool)
+
+
+def duration_test(
+    hits: Sequence[bool] | np.ndarray,
+    test_level: float = 0.95,
+    convention: str = "rugarch",
+) -> TestResult:
     """Christoffersen-Pelletier (2004) duration-based independence test (Weibull, continuous time).
 
     Durations between failures are modelled as Weibull, hazard ``a^b b d^(b-1)``; a correct VaR
-    gives memoryless (exponential, b = 1) durations. The first duration is censored if the sample
-    does not start with a failure, the last if it does not end with one. LR of b = 1 against the
-    Weibull, ~ chi2(1). b < 1 (decreasing hazard) signals clustered failures.
-
-    Notes
-    -----
-    Uses the continuous-time likelihood of the paper (durations treated as continuous), maximised
-    over a in closed form and over b numerically. Needs at least 2 failures; with fewer the result
-    is NaN and not rejected.
+    gives memoryless (exponential, b = 1) durations. LR of b = 1 against the Weibull, ~ chi2(1).
+    b < 1 (decreasing hazard) signals clustered failures.
 
     Parameters
     ----------
@@ -542,45 +641,58 @@ def duration_test(hits: Sequence[bool] | np.ndarray, test_level: float = 0.95) -
         :func:`failures`.
     test_level : float
         Confidence level of the test (0.95 rejects at the 5% significance level).
+    convention : {"rugarch", "sample_start"}
+        Where the first duration starts. ``"rugarch"`` (default): durations run from failure to
+        failure, as in Christoffersen and Pelletier (2004), rugarch's ``VaRDurTest`` and
+        ``vartests.duration_test``. If the sample does not start with a failure, the days up to
+        the first failure form a censored duration; if it does, there is no duration before it
+        (the time since the previous failure is not observed). ``"sample_start"``: riskkit's
+        convention before issue 18, which counts the sample start as a failure on day 0, so a
+        sample starting with a failure adds a completed duration of 1 day. The two differ only
+        when the sample starts with a failure. In both, the days after the last failure form a
+        censored duration unless the sample ends with a failure.
 
     Returns
     -------
     TestResult
-        ``test`` is ``"duration"``; ``statistic`` is the LR (b searched in [0.05, 20]);
-        ``pvalue`` from chi2(1); ``dof`` is 1.
+        ``test`` is ``"duration"``; ``statistic`` is the LR, with b searched in [0.001, 10] as in
+        rugarch; ``pvalue`` from chi2(1) (``pvalue_method`` ``"chi2"``); ``dof`` is 1. NaN and
+        not rejected with fewer than 2 failures, or fewer than 2 durations (as in vartests:
+        with the default convention, 2 failures on the first and last day only).
 
     Raises
     ------
     DataError
         If ``hits`` is empty, not 1-d, or holds values other than 0/1 or True/False.
     ConfigError
-        If ``test_level`` is not in (0, 1).
+        If ``test_level`` is not in (0, 1), or ``convention`` is not one of the two names.
+
+    Notes
+    -----
+    Uses the continuous-time likelihood of the paper (durations treated as continuous; censored
+    durations enter through the survival function), maximised over a in closed form and over b
+    numerically. rugarch's and vartests' profile likelihood is the same function.
 
     References
     ----------
     Christoffersen, P. and Pelletier, D. (2004), "Backtesting Value-at-Risk: a duration-based
     approach", Journal of Financial Econometrics 2(1), 84-108.
+    Ghalanos, A., rugarch: Univariate GARCH models, R package, function ``VaRDurTest``.
     """
     h = _as_hits(hits)
     tl = check_level(test_level, "test_level")
-    pos = np.flatnonzero(h) + 1
-    if len(pos) < 2:
-        return TestResult("duration", np.nan, np.nan, False, tl, 1)
-    n = len(h)
-    d = list(np.diff(pos))
-    cens = [False] * len(d)
-    # first duration: days until the first failure; censored unless the sample starts with one
-    d.insert(0, pos[0])
-    cens.insert(0, not h[0])
-    if not h[-1]:
-        d.append(n - pos[-1])
-        cens.append(True)
-    dd = np.asarray(d, dtype=float)
-    cc = np.asarray(cens, dtype=bool)
+    if convention not in DURATION_CONVENTIONS:
+        raise ConfigError(f"convention must be one of {DURATION_CONVENTIONS}, got {convention!r}")
+    if h.sum() < 2:
+        return _undefined("duration", tl, 1)
+    dd, cc = _durations(h, convention)
+    if len(dd) < 2 or cc.all():
+        return _undefined("duration", tl, 1)
     ll0, _ = _weibull_loglik(1.0, dd, cc)
+    lo, hi = _WEIBULL_SHAPE_BOUNDS
     res = optimize.minimize_scalar(
         lambda lb: -_weibull_loglik(np.exp(lb), dd, cc)[0],
-        bounds=(np.log(0.05), np.log(20.0)),
+        bounds=(np.log(lo), np.log(hi)),
         method="bounded",
         options={"xatol": 1e-10},
     )

@@ -1,7 +1,8 @@
 """Margin parameters from risk forecasts: rates, anti-procyclicality, coverage, tiers, collateral
 haircuts, liquidation penalty and insurance fund, volatility regimes, stress tests and export.
 
-The entry point for one asset is :func:`calibrate_asset` with a :class:`MarginSettings`;
+The entry point for one asset is :func:`calibrate_asset` with a :class:`MarginSettings`
+(:func:`margin_waterfall` lays out its steps from forecast to published rate);
 :func:`build_parameter_set` and :func:`write_parameter_set` turn several calibrations into a
 JSON file checked against ``riskkit/schemas/margin_parameters.schema.json``.
 
@@ -10,9 +11,11 @@ Sign convention: margin rates, losses, VaR and ES are positive fractions of noti
 
 from riskkit.margin.apc import (
     APC_OPTIONS,
+    APC_STRESS_METHODS,
     apc_buffer,
     apc_floor,
     apc_stressed_weight,
+    apc_weighted_sample,
     cap_daily_change,
     compare_paths,
     find_stressed_period,
@@ -20,14 +23,20 @@ from riskkit.margin.apc import (
     long_lookback_margin,
     procyclicality_metrics,
     stressed_margin_path,
+    weighted_sample_margin_path,
+    weighted_sample_measures,
 )
 from riskkit.margin.calibrate import (
     AssetCalibration,
-    MarginSettings,
     calibrate_asset,
     default_estimator,
 )
-from riskkit.margin.collateral import collateral_haircut, tail_dependence, wrong_way_haircut
+from riskkit.margin.collateral import (
+    WrongWayHaircut,
+    collateral_haircut,
+    tail_dependence,
+    wrong_way_haircut,
+)
 from riskkit.margin.coverage import (
     breaches,
     coverage_table,
@@ -45,8 +54,15 @@ from riskkit.margin.export import (
     validate_parameter_set,
     write_parameter_set,
 )
-from riskkit.margin.liquidation import InsuranceFundResult, insurance_fund, liquidation_penalty
+from riskkit.margin.liquidation import (
+    AccountPaths,
+    InsuranceFundResult,
+    account_paths,
+    insurance_fund,
+    liquidation_penalty,
+)
 from riskkit.margin.rates import (
+    TwoSidedRate,
     implied_horizon_hours,
     loss_fraction,
     max_leverage,
@@ -60,6 +76,7 @@ from riskkit.margin.regimes import (
     classify_regimes,
     regime_margin,
 )
+from riskkit.margin.settings import MarginSettings
 from riskkit.margin.stress import (
     NAMED_EPISODES,
     historical_stress,
@@ -68,6 +85,7 @@ from riskkit.margin.stress import (
 )
 from riskkit.margin.tiers import (
     DEFAULT_BRACKETS,
+    LiquidityAddon,
     check_brackets,
     liquidity_addon,
     maintenance_amounts,
@@ -75,23 +93,41 @@ from riskkit.margin.tiers import (
     tier_table,
 )
 from riskkit.margin.venues import (
+    BINANCE_BTCUSDT_TIERS,
+    VENUE_PARAMETERS,
+    VenueParameters,
+    binance_btcusdt_tiers,
     compare_with_venues,
     margin_horizon_curve,
     published_venue_rates,
+    venue_comparison,
 )
+from riskkit.margin.waterfall import MarginWaterfall, margin_waterfall
 
 __all__ = [
     "APC_OPTIONS",
+    "APC_STRESS_METHODS",
+    "BINANCE_BTCUSDT_TIERS",
     "DEFAULT_BRACKETS",
     "NAMED_EPISODES",
     "SCHEMA_VERSION",
+    "VENUE_PARAMETERS",
+    "AccountPaths",
     "AssetCalibration",
     "InsuranceFundResult",
+    "LiquidityAddon",
     "MarginSettings",
+    "MarginWaterfall",
     "RegimeModel",
+    "TwoSidedRate",
+    "VenueParameters",
+    "WrongWayHaircut",
+    "account_paths",
     "apc_buffer",
     "apc_floor",
     "apc_stressed_weight",
+    "apc_weighted_sample",
+    "binance_btcusdt_tiers",
     "breaches",
     "build_parameter_set",
     "calibrate_asset",
@@ -121,6 +157,7 @@ __all__ = [
     "maintenance_margin",
     "margin_horizon_curve",
     "margin_period_loss",
+    "margin_waterfall",
     "max_leverage",
     "procyclicality_metrics",
     "published_venue_rates",
@@ -135,6 +172,9 @@ __all__ = [
     "to_jsonable",
     "two_sided_rate",
     "validate_parameter_set",
+    "venue_comparison",
+    "weighted_sample_margin_path",
+    "weighted_sample_measures",
     "worst_windows",
     "write_parameter_set",
     "wrong_way_haircut",

@@ -53,17 +53,20 @@ def as_margin_series(margin: pd.Series | np.ndarray, name: str = "margin") -> pd
     return s
 
 
-def log_returns_from_ohlcv(ohlcv: pd.DataFrame, name: str = "ohlcv") -> pd.Series:
-    """Daily log close-to-close returns from an OHLCV frame, never across a missing day.
+def log_returns_from_ohlcv(
+    ohlcv: pd.DataFrame, name: str = "ohlcv", freq: str | pd.Timedelta | None = "1D"
+) -> pd.Series:
+    """Log close-to-close returns from an OHLCV frame, never across a missing bar.
 
-    Delegates to :func:`riskkit.returns.compute_returns` on a daily grid (``freq="1D"``), which
-    drops the returns into and out of a missing bar and warns ``DataQualityWarning``.
+    Delegates to :func:`riskkit.returns.compute_returns` on the grid of ``freq`` (daily by
+    default; the bar interval for intraday bars; None for consecutive rows, as for equities),
+    which drops the returns into and out of a missing bar and warns ``DataQualityWarning``.
     """
     from riskkit.returns import compute_returns
 
     if not isinstance(ohlcv, pd.DataFrame) or "close" not in ohlcv.columns:
         cols = list(ohlcv.columns) if isinstance(ohlcv, pd.DataFrame) else type(ohlcv).__name__
         raise DataError(f"{name} must be a DataFrame with a 'close' column, got {cols}")
-    r = compute_returns(ohlcv["close"].astype(float), kind="log", freq="1D", name=name)
+    r = compute_returns(ohlcv["close"].astype(float), kind="log", freq=freq, name=name)
     r.name = "return"
     return r

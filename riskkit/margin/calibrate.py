@@ -2,7 +2,8 @@
 
 :func:`calibrate_asset` runs the whole chain for one asset:
 
-1. daily log returns from the OHLCV bars (never across a missing day);
+1. log returns of the bars (daily or any interval from one minute to one day; never across a
+   missing bar);
 2. rolling out-of-sample VaR/ES forecasts of the long loss ``-r`` and of the short loss ``+r``
    (:func:`riskkit.backtest.rolling_forecast`, no look-ahead);
 3. the two-sided margin rate over the margin period of risk (:mod:`riskkit.margin.rates`);
@@ -14,11 +15,24 @@
 
 The published parameters are the values on the **last forecast date** (the margin a venue would
 set today); the whole path is kept for the procyclicality and coverage analysis.
+
+**Bars of any interval.** The risk model runs on the returns of the bars it is given (hourly bars:
+hourly returns); ``window`` and ``refit_every`` count bars. Every setting given in days (the
+margin period of risk, the APC look-backs, the haircut horizon) is converted to bars by one
+:class:`riskkit.bars.BarClock` (``h_bars = horizon_days x bars_per_day``), and the square-root
+of time rule scales the 1-bar measure to ``h_bars``. Position tiers, the average daily traded
+value and the insurance fund stay daily quantities (intraday bars are summed or aggregated into
+days). Daily bars give exactly the numbers of a daily calibration.
+
+**Close-only series.** A series with a close price only calibrates: the steps that need more
+(position tiers and the average daily traded value need volume; the insurance fund needs the
+open, high and low of each bar) are skipped with a logged note, and the parameter file shows
+them as null with the reason under ``not_computed``.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -27,231 +41,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskkit._validation import check_horizon, check_level
+from riskkit.bars import BarClock, infer_interval
+from riskkit.events import STRESS_EPISODES
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 from riskkit.margin import apc as _apc
-from riskkit.margin._common import check_measure, log_returns_from_ohlcv
+from riskkit.margin._common import log_returns_from_ohlcv
 from riskkit.margin.collateral import collateral_haircut
 from riskkit.margin.coverage import coverage_table, coverage_tests, margin_period_loss
-from riskkit.margin.liquidation import InsuranceFundResult, insurance_fund, liquidation_penalty
+from riskkit.margin.liquidation import (
+    InsuranceFundResult,
+    account_paths,
+    insurance_fund,
+    liquidation_penalty,
+)
 from riskkit.margin.rates import max_leverage, round_rate, two_sided_rate
 from riskkit.margin.regimes import classify_regimes
-from riskkit.margin.stress import historical_stress, hypothetical_stress
-from riskkit.margin.tiers import DEFAULT_BRACKETS, check_brackets, tier_table
+from riskkit.margin.settings import MarginSettings
+from riskkit.margin.stress import episode_status, historical_stress, hypothetical_stress
+from riskkit.margin.tiers import tier_table
 from riskkit.risk.base import RiskEstimator
 
 __all__ = ["MarginSettings", "AssetCalibration", "calibrate_asset", "default_estimator"]
 
-SIDES = ("both", "long", "short")
-
-
-def _positive_int(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _fraction(value: Any, name: str, lo: float, hi: float, lo_open: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < lo or v > hi or (lo_open and v == lo):
-        bracket = "(" if lo_open else "["
-        raise ConfigError(f"{name} must lie in {bracket}{lo:g}, {hi:g}], got {value!r}")
-    return v
-
-
-@dataclass(frozen=True)
-class MarginSettings:
-    """Settings of a margin calibration; every field is checked on construction.
-
-    Parameters
-    ----------
-    measure : {"es", "var"}
-        Risk measure behind the initial margin.
-    level : float
-        Confidence level in (0, 1) (EMIR RTS 153/2013 Art. 24: at least 0.99).
-    horizon_days : float
-        Margin period of risk in days; fractional for hours (1 h = 1/24). 1-day forecasts are
-        scaled by ``sqrt(horizon_days)`` (see :mod:`riskkit.margin.rates`).
-    mm_ratio : float
-        Maintenance margin as a fraction of initial margin, in (0, 1]; used unless ``mm_level``
-        or ``mm_horizon_days`` is set.
-    mm_level, mm_horizon_days : float, optional
-        Give maintenance margin its own confidence level and/or horizon (same measure); missing
-        ones default to ``level`` and ``horizon_days``.
-    window, refit_every : int
-        Rolling window (returns per forecast) and refit frequency of the risk model.
-    sides : {"both", "long", "short"}
-        Which position sides the margin covers; ``"both"`` margins the larger of the two tails.
-    apc : {"none", "buffer", "stressed_weight", "floor"}
-        Anti-procyclicality tool of EMIR RTS 153/2013 Art. 28(1).
-    apc_buffer, apc_release_threshold, apc_release_lookback, apc_rebuild_rate
-        Buffer option (a): see :func:`riskkit.margin.apc.apc_buffer`.
-    apc_stress_weight, apc_stress_window
-        Stressed-weight option (b): weight and window of the stressed period.
-    apc_floor_lookback
-        Floor option (c): lookback in days (3,650 = 10 years; all history when shorter).
-    max_daily_increase, max_daily_decrease : float, optional
-        Cap on the relative day-to-day change of the charged margin (None: no cap).
-    rounding_step : float, optional
-        Published rates are rounded up to this step (0.0005 = 0.05%).
-    im_floor, im_cap : float
-        Lowest and highest initial margin rate.
-    tier_boundaries : tuple of float
-        Notional brackets ``(0, cap_1, ..., cap_n)`` in USD; overlapping tiers are rejected.
-    participation, impact_k, adv_window
-        Liquidity add-on: share of daily volume a liquidator trades, square-root impact
-        coefficient, days of average daily traded value.
-    haircut_level, haircut_horizon_days
-        Collateral haircut confidence and liquidation horizon of the collateral.
-    liquidation_hours, penalty_confidence
-        Liquidation time and the share of liquidations whose slippage the penalty covers.
-    insurance_confidence, insurance_sims, insurance_days, insurance_leverage
-        Insurance-fund simulation; leverage buckets as fractions of the maximum leverage.
-    regime_quantiles : tuple of float
-        Volatility quantiles that separate the volatility regimes of the coverage table.
-    """
-
-    measure: str = "es"
-    level: float = 0.99
-    horizon_days: float = 1.0
-    mm_ratio: float = 0.6
-    mm_level: float | None = None
-    mm_horizon_days: float | None = None
-    window: int = 1000
-    refit_every: int = 20
-    sides: str = "both"
-    apc: str = "buffer"
-    apc_buffer: float = 0.25
-    apc_release_threshold: float = 0.25
-    apc_release_lookback: int = 5
-    apc_rebuild_rate: float = 0.05
-    apc_stress_weight: float = 0.25
-    apc_stress_window: int = 250
-    apc_floor_lookback: int = 3650
-    max_daily_increase: float | None = None
-    max_daily_decrease: float | None = None
-    rounding_step: float | None = 0.0005
-    im_floor: float = 0.005
-    im_cap: float = 1.0
-    tier_boundaries: tuple[float, ...] = DEFAULT_BRACKETS
-    participation: float = 0.1
-    impact_k: float = 1.0
-    adv_window: int = 90
-    haircut_level: float = 0.99
-    haircut_horizon_days: float = 2.0
-    liquidation_hours: float = 1.0
-    penalty_confidence: float = 0.95
-    insurance_confidence: float = 0.99
-    insurance_sims: int = 200
-    insurance_days: int = 365
-    insurance_leverage: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
-    regime_quantiles: tuple[float, ...] = (0.5, 0.8, 0.95)
-
-    def __post_init__(self) -> None:
-        s = object.__setattr__
-        s(self, "measure", check_measure(self.measure))
-        s(self, "level", check_level(self.level, "level"))
-        s(self, "horizon_days", float(check_horizon(self.horizon_days, "horizon_days", False)))
-        s(self, "mm_ratio", _fraction(self.mm_ratio, "mm_ratio", 0.0, 1.0, lo_open=True))
-        if self.mm_level is not None:
-            s(self, "mm_level", check_level(self.mm_level, "mm_level"))
-        if self.mm_horizon_days is not None:
-            h = check_horizon(self.mm_horizon_days, "mm_horizon_days", False)
-            s(self, "mm_horizon_days", float(h))
-        s(self, "window", _positive_int(self.window, "window", 50))
-        s(self, "refit_every", _positive_int(self.refit_every, "refit_every"))
-        if self.sides not in SIDES:
-            raise ConfigError(f"sides must be one of {SIDES}, got {self.sides!r}")
-        if self.apc not in _apc.APC_OPTIONS:
-            raise ConfigError(f"apc must be one of {_apc.APC_OPTIONS}, got {self.apc!r}")
-        s(self, "apc_buffer", _fraction(self.apc_buffer, "apc_buffer", 0.0, 10.0))
-        s(
-            self,
-            "apc_release_threshold",
-            _fraction(self.apc_release_threshold, "apc_release_threshold", 0.0, math.inf),
-        )
-        s(
-            self,
-            "apc_release_lookback",
-            _positive_int(self.apc_release_lookback, "apc_release_lookback"),
-        )
-        s(
-            self,
-            "apc_rebuild_rate",
-            _fraction(self.apc_rebuild_rate, "apc_rebuild_rate", 0, math.inf),
-        )
-        s(self, "apc_stress_weight", _fraction(self.apc_stress_weight, "apc_stress_weight", 0, 1))
-        s(self, "apc_stress_window", _positive_int(self.apc_stress_window, "apc_stress_window", 20))
-        s(
-            self,
-            "apc_floor_lookback",
-            _positive_int(self.apc_floor_lookback, "apc_floor_lookback", 50),
-        )
-        for name in ("max_daily_increase", "max_daily_decrease"):
-            v = getattr(self, name)
-            if v is not None:
-                s(self, name, _fraction(v, name, 0.0, 1.0 if "decrease" in name else math.inf))
-        if self.rounding_step is not None:
-            s(self, "rounding_step", _fraction(self.rounding_step, "rounding_step", 0, 0.1, True))
-        s(self, "im_floor", _fraction(self.im_floor, "im_floor", 0.0, 1.0))
-        s(self, "im_cap", _fraction(self.im_cap, "im_cap", 0.0, 1.0, lo_open=True))
-        if self.im_floor > self.im_cap:
-            raise ConfigError(f"im_floor {self.im_floor:g} exceeds im_cap {self.im_cap:g}")
-        s(self, "tier_boundaries", tuple(float(x) for x in check_brackets(self.tier_boundaries)))
-        s(self, "participation", _fraction(self.participation, "participation", 0, 1, True))
-        s(self, "impact_k", _fraction(self.impact_k, "impact_k", 0.0, 100.0))
-        s(self, "adv_window", _positive_int(self.adv_window, "adv_window"))
-        s(self, "haircut_level", check_level(self.haircut_level, "haircut_level"))
-        h = check_horizon(self.haircut_horizon_days, "haircut_horizon_days", False)
-        s(self, "haircut_horizon_days", float(h))
-        h = check_horizon(self.liquidation_hours, "liquidation_hours", False)
-        s(self, "liquidation_hours", float(h))
-        s(self, "penalty_confidence", check_level(self.penalty_confidence, "penalty_confidence"))
-        s(
-            self,
-            "insurance_confidence",
-            check_level(self.insurance_confidence, "insurance_confidence"),
-        )
-        s(self, "insurance_sims", _positive_int(self.insurance_sims, "insurance_sims"))
-        s(self, "insurance_days", _positive_int(self.insurance_days, "insurance_days"))
-        lev = tuple(float(x) for x in self.insurance_leverage)
-        if not lev or any(not 0 < x <= 1 for x in lev):
-            raise ConfigError(
-                f"insurance_leverage are fractions of the maximum leverage in (0, 1], got {lev}"
-            )
-        s(self, "insurance_leverage", lev)
-        q = tuple(float(x) for x in self.regime_quantiles)
-        if any(not 0 < x < 1 for x in q) or any(b <= a for a, b in zip(q, q[1:], strict=False)):
-            raise ConfigError(f"regime_quantiles must increase strictly inside (0, 1), got {q}")
-        s(self, "regime_quantiles", q)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the settings (tuples become lists)."""
-        out = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-
-    @property
-    def apc_settings(self) -> dict[str, Any]:
-        """The settings of the chosen APC option only, for the parameter file."""
-        keys = {
-            "none": (),
-            "buffer": (
-                "apc_buffer",
-                "apc_release_threshold",
-                "apc_release_lookback",
-                "apc_rebuild_rate",
-            ),
-            "stressed_weight": ("apc_stress_weight", "apc_stress_window"),
-            "floor": ("apc_floor_lookback",),
-        }[self.apc]
-        out: dict[str, Any] = {"method": self.apc}
-        out.update({k.removeprefix("apc_"): getattr(self, k) for k in keys})
-        out["max_daily_increase"] = self.max_daily_increase
-        out["max_daily_decrease"] = self.max_daily_decrease
-        return out
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -279,15 +91,22 @@ class AssetCalibration:
         Traffic light, Kupiec and Christoffersen tests of the IM and MM breaches.
     stress : DataFrame
         Historical and hypothetical stress scenarios with margin shortfalls.
-    tiers : DataFrame
-        Position-size brackets.
-    insurance : InsuranceFundResult
+    tiers : DataFrame or None
+        Position-size brackets; None for a series without volume (see ``not_computed``).
+    insurance : InsuranceFundResult or None
+        None for a series without open, high and low (see ``not_computed``).
     forecasts : dict of DataFrame
         The rolling forecasts for the ``long`` and ``short`` loss.
     settings : MarginSettings
     info : dict
         Data dates, estimator, coverage horizon, ``volatility_source`` (which volatility the
-        regimes and tiers used: the model's forecast or a stated fallback) and other facts.
+        regimes and tiers used: the model's forecast or a stated fallback), ``clock`` (bar
+        interval, bars per day and per year), ``horizon_bars`` and other facts.
+    episodes : DataFrame
+        Every stress episode (named and configured) with its status: ``tested``, ``not in
+        data`` or ``no margin in force`` (:func:`riskkit.margin.stress.episode_status`).
+    not_computed : dict
+        ``{output: reason}`` of the steps the data did not allow (close-only series).
     """
 
     asset: str
@@ -297,11 +116,13 @@ class AssetCalibration:
     coverage: pd.DataFrame
     coverage_tests: pd.DataFrame
     stress: pd.DataFrame
-    tiers: pd.DataFrame
-    insurance: InsuranceFundResult
+    tiers: pd.DataFrame | None
+    insurance: InsuranceFundResult | None
     forecasts: dict[str, pd.DataFrame]
     settings: MarginSettings
     info: dict[str, Any] = field(default_factory=dict)
+    episodes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    not_computed: dict[str, str] = field(default_factory=dict)
 
 
 def default_estimator() -> RiskEstimator:
@@ -325,8 +146,7 @@ def _charged_path(
     :func:`_apc_inputs`).
     """
     rates = two_sided_rate(x_long, x_short, horizon)
-    raw = rates["rate"] if settings.sides == "both" else rates[settings.sides]
-    raw = raw.rename("raw")
+    raw = rates.for_sides(settings.sides).rename("raw")
     if settings.apc == "none":
         charged = raw.copy()
     elif settings.apc == "buffer":
@@ -337,6 +157,8 @@ def _charged_path(
             settings.apc_release_lookback,
             settings.apc_rebuild_rate,
         )
+    elif settings.apc == "stressed_weight" and settings.apc_stress_method == "weighted_sample":
+        charged = _apc.apc_weighted_sample(raw, apc_inputs["stressed"])
     elif settings.apc == "stressed_weight":
         charged = _apc.apc_stressed_weight(raw, apc_inputs["stressed"], settings.apc_stress_weight)
     else:
@@ -345,15 +167,45 @@ def _charged_path(
         charged = _apc.cap_daily_change(
             charged, settings.max_daily_increase, settings.max_daily_decrease
         )
-    return pd.DataFrame(
-        {"long": rates["long"], "short": rates["short"], "raw": raw, "charged": charged}
+    return pd.DataFrame({"long": rates.long, "short": rates.short, "raw": raw, "charged": charged})
+
+
+def _settings_in_bars(settings: MarginSettings, clock: BarClock) -> MarginSettings:
+    """The settings the APC tools read, converted from days to bars of ``clock``.
+
+    Look-backs in days become bars (``clock.whole_bars``); a largest relative change per day
+    (rebuild rate, daily caps) becomes the change per bar that compounds to it over a day. Used
+    internally only (the calibration keeps and reports the settings as given); daily bars get
+    ``settings`` itself.
+    """
+    if clock.is_daily:
+        return settings
+    return settings.model_copy(
+        update={
+            "apc_release_lookback": clock.whole_bars(settings.apc_release_lookback),
+            "apc_rebuild_rate": clock.per_bar_rate(settings.apc_rebuild_rate),
+            "apc_stress_window": clock.whole_bars(settings.apc_stress_window),
+            "apc_floor_lookback": clock.whole_bars(settings.apc_floor_lookback),
+            "max_daily_increase": clock.per_bar_rate(settings.max_daily_increase),
+            "max_daily_decrease": clock.per_bar_decrease(settings.max_daily_decrease),
+        }
     )
 
 
 def _apc_inputs(
-    returns: pd.Series, settings: MarginSettings, horizon: float, index: pd.Index
+    returns: pd.Series,
+    settings: MarginSettings,
+    horizon: float,
+    index: pd.Index,
+    clock: BarClock | None = None,
+    model: pd.DataFrame | None = None,
 ) -> dict[str, pd.Series]:
     """Stressed margin or long-lookback floor at ``horizon`` on the forecast dates ``index``.
+
+    With ``apc_stress_method="weighted_sample"`` the stressed input is the margin of the
+    weighted sample of current and stressed observations (EMIR RTS 153/2013 Art. 28(1)(b)),
+    the current ones rescaled to the model's 1-day measures ``model`` (columns ``long``,
+    ``short``; :func:`riskkit.margin.apc.weighted_sample_measures`).
 
     Computed at the horizon itself rather than rescaled from a 1-day two-sided rate: the 1-day
     rate keeps only the larger side, and mapping it back to a log loss with one side's formula
@@ -363,7 +215,19 @@ def _apc_inputs(
     """
     out: dict[str, pd.Series] = {}
     m = settings.measure
-    if settings.apc == "stressed_weight":
+    if settings.apc == "stressed_weight" and settings.apc_stress_method == "weighted_sample":
+        out["stressed"] = _apc.weighted_sample_margin_path(
+            returns,
+            settings.window,
+            settings.apc_stress_window,
+            settings.apc_stress_weight,
+            settings.level,
+            m,
+            horizon,
+            model=model,
+            sides=settings.sides,
+        ).reindex(index)
+    elif settings.apc == "stressed_weight":
         out["stressed"] = _apc.stressed_margin_path(
             returns, settings.apc_stress_window, settings.level, m, horizon
         ).reindex(index)
@@ -374,7 +238,7 @@ def _apc_inputs(
             settings.level,
             m,
             horizon,
-            min_obs=min(250, settings.apc_floor_lookback),
+            min_obs=min((clock or BarClock()).whole_bars(250), settings.apc_floor_lookback),
         ).reindex(index)
     # before enough history exists there is no stressed margin or floor yet: 0 leaves the raw
     # margin unchanged (filling backwards would look ahead)
@@ -383,6 +247,61 @@ def _apc_inputs(
 
 def _publish(charged: pd.Series, settings: MarginSettings) -> pd.Series:
     return round_rate(charged, settings.rounding_step, settings.im_floor, settings.im_cap)
+
+
+def _clock_of(clock: BarClock | str | pd.Timedelta | None, ohlcv: pd.DataFrame) -> BarClock:
+    """The bar clock of a calibration: the one given, or daily crypto bars unless the index says
+    otherwise (its most common spacing, when it is a valid bar interval)."""
+    if isinstance(clock, BarClock):
+        return clock
+    if clock is not None:
+        return BarClock(clock)
+    index = getattr(ohlcv, "index", None)
+    step = infer_interval(index) if isinstance(index, pd.DatetimeIndex) else None
+    if step is None:
+        return BarClock()
+    try:
+        return BarClock(step)
+    except ConfigError:  # not a bar interval (e.g. weekly rows): the daily clock, as before
+        return BarClock()
+
+
+def _average_daily_value(
+    ohlcv: pd.DataFrame, days: int, clock: BarClock
+) -> tuple[float | None, str | None]:
+    """Average daily traded value (volume x close) over the last ``days`` days, and why it is
+    missing when it cannot be computed. Intraday bars are summed into whole UTC days first;
+    days with missing bars are left out."""
+    traded = (ohlcv["volume"].astype(float) * ohlcv["close"].astype(float)).dropna()
+    if clock.is_daily:
+        return float(traded.iloc[-days:].mean()), None
+    by_day = traded.resample("1D").agg(["sum", "count"])
+    full = by_day.loc[by_day["count"] >= math.floor(clock.bars_per_day), "sum"]
+    if full.empty:
+        return None, f"needs at least one complete day of {clock.label} bars with volume"
+    return float(full.iloc[-days:].mean()), None
+
+
+def _fund_bars(
+    ohlcv: pd.DataFrame, settings: MarginSettings, clock: BarClock
+) -> tuple[pd.DataFrame | None, str | None]:
+    """Daily bars of the insurance-fund simulation over the last estimation window (intraday
+    bars aggregated into complete UTC days), or why there are too few."""
+    if clock.is_daily:
+        return ohlcv.loc[ohlcv.index >= ohlcv.index[-1] - pd.Timedelta(days=settings.window)], None
+    from riskkit.returns import resample_ohlcv
+
+    recent = ohlcv.loc[ohlcv.index > ohlcv.index[-1] - settings.window * clock.interval]
+    cols = [c for c in ("open", "high", "low", "close") if c in recent.columns]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # incomplete days: left out
+        days = resample_ohlcv(recent[cols], "1D", min_bars=math.floor(clock.bars_per_day))
+    if len(days) < 20:
+        return None, (
+            f"needs 20 complete days of open/high/low bars in the estimation window; the "
+            f"window of {settings.window} {clock.label} bars holds {len(days)}"
+        )
+    return days, None
 
 
 def calibrate_asset(
@@ -394,19 +313,21 @@ def calibrate_asset(
     seed: int = 0,
     executor: Any = None,
     progress: bool | None = None,
+    clock: BarClock | str | pd.Timedelta | None = None,
 ) -> AssetCalibration:
-    """Calibrate margin parameters for one asset from its daily OHLCV history.
+    """Calibrate margin parameters for one asset from its OHLCV history (bars of any interval).
 
     Parameters
     ----------
     asset : str
         Asset name (used in messages and the parameter file).
     ohlcv : DataFrame
-        Daily bars (``open``, ``high``, ``low``, ``close``, ``volume``; volume in units of the
-        asset) indexed by opening date.
+        Bars indexed by opening time, with a ``close`` column and, for every output,
+        ``open``, ``high``, ``low`` and ``volume`` (in units of the asset). Daily bars, or
+        bars of any interval from one minute to one day (see ``clock``).
     settings : MarginSettings
     estimator : RiskEstimator, optional
-        1-day VaR/ES model; default :func:`default_estimator` (GARCH(1,1)-t FHS).
+        1-bar VaR/ES model; default :func:`default_estimator` (GARCH(1,1)-t FHS).
     seed : int
         Root seed: the long and short forecasts, the insurance simulation and the backtests'
         bootstrap get independent children of ``numpy.random.SeedSequence(seed)``.
@@ -414,6 +335,9 @@ def calibrate_asset(
         Passed to :func:`riskkit.backtest.rolling_forecast` (``"processes"``, a Dask client...).
     progress : bool, optional
         Progress bars of the rolling engine.
+    clock : BarClock, str or Timedelta, optional
+        Bar interval and market calendar (:class:`riskkit.bars.BarClock`; ``"1h"`` is hourly
+        crypto bars). Default: the most common spacing of the index, on the crypto calendar.
 
     Returns
     -------
@@ -424,7 +348,7 @@ def calibrate_asset(
     ConfigError
         ``settings`` is not a MarginSettings.
     DataError
-        Missing columns, bad prices, or a history too short for the window.
+        No close column, bad prices, or a history too short for the window.
 
     Notes
     -----
@@ -432,25 +356,46 @@ def calibrate_asset(
     rounded up and never above the IM; or, with ``mm_level``/``mm_horizon_days``, the two-sided
     rate at its own level and horizon times the same APC factor (charged / raw IM).
 
-    **Coverage horizon.** Realised losses are measured over ``H = max(1, ceil(horizon_days))``
-    whole days, because daily bars cannot show a loss over a few hours. For a fractional horizon
+    **Bars and days.** The model forecasts the loss of one bar; ``window`` and ``refit_every``
+    count bars. The margin period of risk is ``h_bars = horizon_days x bars_per_day`` bars
+    (``BarClock.bars``, the one conversion), over which the 1-bar measure is scaled by the square
+    root of time. The APC look-backs (days) and daily change limits are converted to bars the
+    same way. The published ``daily_measure_*`` and ``volatility_daily`` are the 1-bar values
+    scaled to one day by the same rule.
+
+    **Coverage horizon.** Realised losses are measured over ``H = max(1, ceil(h_bars))`` whole
+    bars, because bars cannot show a loss over a fraction of a bar. For a fractional horizon
     the coverage tables therefore test the same margin model (same forecasts, APC and rounding)
-    evaluated at ``H`` days; the published rate is the one at ``horizon_days``.
+    evaluated at ``H`` bars; the published rate is the one at ``horizon_days``.
+
+    **Close-only series.** Without ``volume`` the position tiers and the average daily traded
+    value are not computed; without ``open``/``high``/``low`` the insurance fund is not. Each is
+    null in the parameters, with its reason in ``not_computed`` (and logged).
     """
     if not isinstance(settings, MarginSettings):
         raise ConfigError(f"settings must be a MarginSettings, got {type(settings).__name__}")
-    missing = {"open", "high", "low", "close", "volume"} - set(getattr(ohlcv, "columns", []))
-    if missing:
-        raise DataError(f"{asset}: ohlcv lacks column(s) {sorted(missing)}")
+    columns = set(getattr(ohlcv, "columns", []))
+    if "close" not in columns:
+        raise DataError(f"{asset}: ohlcv lacks a 'close' column; columns are {sorted(columns)}")
+    clock = _clock_of(clock, ohlcv)
     from riskkit.backtest import rolling_forecast
     from riskkit.backtest.summary import backtest_summary
 
-    returns = log_returns_from_ohlcv(ohlcv, name=f"{asset} ohlcv")
+    not_computed: dict[str, str] = {}
+    has_volume = "volume" in columns and bool(ohlcv["volume"].notna().any())
+    has_range = {"open", "high", "low"} <= columns
+    returns = log_returns_from_ohlcv(ohlcv, name=f"{asset} ohlcv", freq=clock.freq)
     if len(returns) < settings.window + 30:
+        if clock.is_daily:
+            raise DataError(
+                f"{asset}: {len(returns)} daily returns from {returns.index[0]:%Y-%m-%d} to "
+                f"{returns.index[-1]:%Y-%m-%d}; window={settings.window} needs at least "
+                f"{settings.window + 30}"
+            )
         raise DataError(
-            f"{asset}: {len(returns)} daily returns from {returns.index[0]:%Y-%m-%d} to "
-            f"{returns.index[-1]:%Y-%m-%d}; window={settings.window} needs at least "
-            f"{settings.window + 30}"
+            f"{asset}: {len(returns)} {clock.label} returns from "
+            f"{returns.index[0]:%Y-%m-%d %H:%M} to {returns.index[-1]:%Y-%m-%d %H:%M}; "
+            f"window={settings.window} bars needs at least {settings.window + 30}"
         )
     est = default_estimator() if estimator is None else estimator
     levels = [settings.level]
@@ -478,14 +423,17 @@ def calibrate_asset(
 
     x_long, x_short = fc_long[col], fc_short[col]
     h = settings.horizon_days
-    apc_inputs = _apc_inputs(returns, settings, h, fc_long.index)
-    path = _charged_path(x_long, x_short, h, settings, apc_inputs)
+    h_bars = clock.bars(h)  # the margin period of risk in bars (= h for daily bars)
+    in_bars = _settings_in_bars(settings, clock)
+    model_x = pd.DataFrame({"long": x_long, "short": x_short})
+    apc_inputs = _apc_inputs(returns, in_bars, h_bars, fc_long.index, clock, model_x)
+    path = _charged_path(x_long, x_short, h_bars, in_bars, apc_inputs)
     im = _publish(path["charged"], settings)
     apc_factor = path["charged"] / path["raw"]
     if own_mm:
-        mm_h = settings.mm_horizon_days if settings.mm_horizon_days is not None else h
+        mm_h = clock.bars(settings.mm_horizon_days) if settings.mm_horizon_days else h_bars
         mm_rates = two_sided_rate(fc_long[mm_col], fc_short[mm_col], mm_h)
-        mm_raw = mm_rates["rate"] if settings.sides == "both" else mm_rates[settings.sides]
+        mm_raw = mm_rates.for_sides(settings.sides)
         mm_charged = mm_raw * apc_factor
     else:
         mm_charged = settings.mm_ratio * path["charged"]
@@ -506,13 +454,17 @@ def calibrate_asset(
         margin_path[f"apc_{key}"] = s
     margin_path.index.name = "date"
 
-    # coverage at whole days
-    H = max(1, math.ceil(h - 1e-12))
-    if H == h:
+    # coverage over whole bars
+    H = max(1, math.ceil(h_bars - 1e-12))
+    if H == h_bars:
         im_cov, mm_cov = im, mm
     else:
         p_h = _charged_path(
-            x_long, x_short, H, settings, _apc_inputs(returns, settings, H, fc_long.index)
+            x_long,
+            x_short,
+            H,
+            in_bars,
+            _apc_inputs(returns, in_bars, H, fc_long.index, clock, model_x),
         )
         im_cov = _publish(p_h["charged"], settings)
         mm_cov = np.minimum(
@@ -524,8 +476,8 @@ def calibrate_asset(
     vol_source = "model forecast"
     if vol.notna().sum() < 100:
         # an estimator without a volatility forecast (e.g. plain historical simulation): regimes
-        # and the tiers' impact term use the 30-day standard deviation up to the day before
-        vol = returns.rolling(30).std().shift(1).reindex(fc_long.index)
+        # and the tiers' impact term use the 30-day standard deviation up to the bar before
+        vol = returns.rolling(clock.whole_bars(30)).std().shift(1).reindex(fc_long.index)
         vol_source = "30-day standard deviation of returns (the estimator gives no volatility)"
     # np.unique: a constant-volatility fit (alpha = beta = 0) ties the quantiles; tied thresholds
     # mean fewer regimes, not an error
@@ -550,7 +502,7 @@ def calibrate_asset(
         names=["margin"],
     )
 
-    # VaR and ES backtest battery of the 1-day model on each side
+    # VaR and ES backtest battery of the 1-bar model on each side
     backtest = backtest_summary(
         {"long": fc_long, "short": fc_short}, levels=(settings.level,), seed=seeds[3]
     )
@@ -567,75 +519,112 @@ def calibrate_asset(
     else:
         sigma = float(returns.std())
         vol_source = "standard deviation of all returns (no volatility path)"
-    traded = (ohlcv["volume"].astype(float) * ohlcv["close"].astype(float)).dropna()
-    adv = float(traded.iloc[-settings.adv_window :].mean())
-    if not adv > 0:
-        raise DataError(f"{asset}: no traded volume in the last {settings.adv_window} bars")
-    tiers = tier_table(
-        im_last,
-        mm_last,
-        h,
-        sigma,
-        adv,
-        settings.tier_boundaries,
-        settings.participation,
-        settings.impact_k,
-        settings.rounding_step,
-        settings.im_cap,
-    )
+    sigma_daily = clock.to_daily(sigma)
+    adv: float | None = None
+    tiers: pd.DataFrame | None = None
+    if has_volume:
+        adv, why = _average_daily_value(ohlcv, settings.adv_window, clock)
+        if why is None and not adv > 0:
+            raise DataError(f"{asset}: no traded volume in the last {settings.adv_window} bars")
+    else:
+        why = "needs a volume column (the average daily traded value)"
+    if why is None:
+        tiers = tier_table(
+            im_last,
+            mm_last,
+            h,
+            sigma_daily,
+            adv,
+            settings.tier_boundaries,
+            settings.participation,
+            settings.impact_k,
+            settings.rounding_step,
+            settings.im_cap,
+        )
+    else:
+        not_computed["adv_usd"] = why
+        not_computed["tiers"] = f"{why} for the liquidity add-on of the position tiers"
     haircut = collateral_haircut(
         returns,
         settings.haircut_level,
-        settings.haircut_horizon_days,
+        clock.bars(settings.haircut_horizon_days),
         m,
         rounding_step=settings.rounding_step,
     )
+    lev = tuple(max(1.0, f * float(max_leverage(im_last))) for f in settings.insurance_leverage)
+    lev = tuple(x for x in lev if 1.0 / x > mm_last) or (1.0,)
+    fund: InsuranceFundResult | None = None
+    if has_range:
+        fund_bars, why = _fund_bars(ohlcv, settings, clock)
+    else:
+        fund_bars, why = None, "needs open, high and low prices (the excursions within a day)"
+    # the penalty is conditioned on the volatility at the liquidations the accounts of the
+    # insurance fund would have suffered along the window (liquidation.liquidation_penalty)
+    liquidated = None
+    if fund_bars is not None:
+        events = account_paths(
+            fund_bars, mm_last, lev, liquidation_hours=settings.liquidation_hours
+        ).events
+        by_day = events.groupby("date")["share"].sum()
+        liquidated = pd.Series(by_day.reindex(vol.index.normalize()).to_numpy(), index=vol.index)
+        liquidated = liquidated.dropna()
     penalty = liquidation_penalty(
         returns,
         settings.liquidation_hours,
         settings.penalty_confidence,
         window=settings.window,
         rounding_step=settings.rounding_step,
+        bar_hours=clock.interval / pd.Timedelta("1h"),
+        volatility=vol,
+        liquidated=liquidated,
     )
-    lev = tuple(max(1.0, f * float(max_leverage(im_last))) for f in settings.insurance_leverage)
-    lev = tuple(x for x in lev if 1.0 / x > mm_last) or (1.0,)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        fund = insurance_fund(
-            ohlcv.loc[ohlcv.index >= ohlcv.index[-1] - pd.Timedelta(days=settings.window)],
-            mm_last,
-            penalty,
-            lev,
-            liquidation_hours=settings.liquidation_hours,
-            n_sims=settings.insurance_sims,
-            n_days=settings.insurance_days,
-            confidence=settings.insurance_confidence,
-            seed=seeds[2],
-        )
+    if fund_bars is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            fund = insurance_fund(
+                fund_bars,
+                mm_last,
+                penalty,
+                lev,
+                liquidation_hours=settings.liquidation_hours,
+                n_sims=settings.insurance_sims,
+                n_days=settings.insurance_days,
+                confidence=settings.insurance_confidence,
+                seed=seeds[2],
+            )
+    else:
+        not_computed["insurance_fund_fraction"] = str(why)
+    episodes = [*STRESS_EPISODES, *settings.stress_episodes]
     stress = pd.concat(
         [
-            historical_stress(returns, im_cov, mm_cov, H),
+            historical_stress(returns, im_cov, mm_cov, H, episodes=episodes, interval=clock.label),
             hypothetical_stress(
                 im_last,
                 mm_last,
                 float(x_long.iloc[-1]),
-                h,
+                h_bars,
                 daily_measure_short=float(x_short.iloc[-1]),
             ),
         ],
         ignore_index=True,
     )
+    episode_table = episode_status(returns.index, im_cov.dropna().index, episodes)
+    for output, reason in not_computed.items():
+        logger.info("%s: %s not computed: %s", asset, output, reason)
+    stamp = "%Y-%m-%d" if clock.is_daily else "%Y-%m-%dT%H:%MZ"
     parameters = {
-        "as_of": f"{last:%Y-%m-%d}",
+        "as_of": f"{last:{stamp}}",
         "im_rate": im_last,
         "mm_rate": mm_last,
         "max_leverage": float(max_leverage(im_last)),
         "raw_im_rate": float(path["raw"].iloc[-1]),
-        "daily_measure_long": float(x_long.iloc[-1]),
-        "daily_measure_short": float(x_short.iloc[-1]),
-        "volatility_daily": sigma,
+        "daily_measure_long": clock.to_daily(float(x_long.iloc[-1])),
+        "daily_measure_short": clock.to_daily(float(x_short.iloc[-1])),
+        "volatility_daily": sigma_daily,
         "apc": settings.apc_settings,
-        "tiers": [
+        "tiers": None
+        if tiers is None
+        else [
             {
                 "tier": int(r.tier),
                 "notional_floor": float(r.notional_floor),
@@ -649,23 +638,33 @@ def calibrate_asset(
         ],
         "collateral_haircut": haircut,
         "liquidation_penalty": penalty,
-        "insurance_fund_fraction": float(fund.required),
+        "insurance_fund_fraction": None if fund is None else float(fund.required),
         "adv_usd": adv,
         "data": {
-            "first_date": f"{returns.index[0]:%Y-%m-%d}",
-            "last_date": f"{returns.index[-1]:%Y-%m-%d}",
+            "first_date": f"{returns.index[0]:{stamp}}",
+            "last_date": f"{returns.index[-1]:{stamp}}",
             "n_returns": int(len(returns)),
+            "bar_interval": clock.label,
+            "periods_per_year": clock.periods_per_year,
         },
         "estimator": repr(est),
     }
+    if not_computed:
+        parameters["not_computed"] = dict(not_computed)
     info = {
-        "coverage_horizon_days": H,
+        "coverage_horizon_days": H if clock.is_daily else H / clock.bars_per_day,
+        "coverage_horizon_bars": H,
+        "horizon_bars": h_bars,
+        "clock": clock.describe(),
         "regime_thresholds": regime_thr,
         "adv": adv,
-        "sigma_daily": sigma,
+        "sigma_daily": sigma_daily,
+        "sigma_bar": sigma,
+        "volatility_annualized": float(clock.annualize(sigma)),
         "volatility_source": vol_source,
         "returns": returns,
         "estimator": repr(est),
+        "not_computed": dict(not_computed),
     }
     return AssetCalibration(
         asset=asset,
@@ -680,4 +679,6 @@ def calibrate_asset(
         forecasts={"long": fc_long, "short": fc_short},
         settings=settings,
         info=info,
+        episodes=episode_table,
+        not_computed=not_computed,
     )

@@ -8,6 +8,9 @@ haircut that matters is the one that covers the **joint** loss.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +19,7 @@ from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin._common import check_measure, empirical_measure
 from riskkit.margin.rates import loss_fraction, round_rate, scale_to_horizon
 
-__all__ = ["collateral_haircut", "tail_dependence", "wrong_way_haircut"]
+__all__ = ["collateral_haircut", "tail_dependence", "WrongWayHaircut", "wrong_way_haircut"]
 
 
 def collateral_haircut(
@@ -98,6 +101,49 @@ def tail_dependence(loss_x: np.ndarray, loss_y: np.ndarray, q: float = 0.95) -> 
     return float(np.mean(y[hit] > yq))
 
 
+@dataclass(frozen=True)
+class WrongWayHaircut:
+    """Standalone and wrong-way haircuts of a collateral asset, from :func:`wrong_way_haircut`.
+
+    Attributes
+    ----------
+    standalone : float
+        VaR/ES of the collateral's own loss fraction over the horizon (no rounding).
+    wrong_way : float
+        Haircut ``H`` with ``ES(L_pos + c L_col) = ES(L_pos) + c H``: the extra loss the collateral
+        adds to the position's own risk, per unit of collateral. Negative when the collateral
+        gains as the position loses (right-way exposure).
+    correlation : float
+        Pearson correlation of the two loss series.
+    tail_dependence : float
+        Empirical upper-tail dependence at 95% (:func:`tail_dependence`) of the position's and
+        the collateral's losses.
+    n : int
+        Number of common dates used.
+    side : {"long", "short"}
+        Side of the margined position.
+    collateral_per_notional, level, horizon_days : float
+        As given to :func:`wrong_way_haircut`.
+    measure : {"es", "var"}
+        Risk measure.
+    """
+
+    standalone: float
+    wrong_way: float
+    correlation: float
+    tail_dependence: float
+    n: int
+    side: str
+    collateral_per_notional: float
+    level: float
+    horizon_days: float
+    measure: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of all fields."""
+        return asdict(self)
+
+
 def wrong_way_haircut(
     collateral_returns: pd.Series,
     position_returns: pd.Series,
@@ -106,7 +152,7 @@ def wrong_way_haircut(
     level: float = 0.99,
     horizon_days: float = 2.0,
     measure: str = "es",
-) -> dict[str, float]:
+) -> WrongWayHaircut:
     """Haircut covering the collateral's fall *together with* the position's loss.
 
     Parameters
@@ -122,11 +168,19 @@ def wrong_way_haircut(
 
     Returns
     -------
-    dict
+    WrongWayHaircut
         ``standalone``: haircut from the collateral alone; ``wrong_way``: the haircut ``H`` such
         that ``ES(L_pos + c L_col) = ES(L_pos) + c H``, i.e. the extra loss the collateral adds to
         the position's own risk, per unit of collateral; ``correlation`` of the two loss series;
-        ``tail_dependence`` at 95%; ``n`` observations.
+        ``tail_dependence`` at 95%; ``n`` observations; and the settings used.
+
+    Raises
+    ------
+    DataError
+        If either return series is bad or they share fewer than 20 dates.
+    ConfigError
+        If ``side``, ``collateral_per_notional``, ``level``, ``horizon_days`` or ``measure`` is
+        invalid.
 
     Notes
     -----
@@ -158,10 +212,15 @@ def wrong_way_haircut(
     cpn = float(collateral_per_notional)
     es_pos = empirical_measure(l_pos, lv, meas)
     es_joint = empirical_measure(l_pos + cpn * l_col, lv, meas)
-    return {
-        "standalone": empirical_measure(l_col, lv, meas),
-        "wrong_way": (es_joint - es_pos) / cpn,
-        "correlation": float(np.corrcoef(l_col, l_pos)[0, 1]),
-        "tail_dependence": tail_dependence(l_pos, l_col, 0.95),
-        "n": float(len(joined)),
-    }
+    return WrongWayHaircut(
+        standalone=float(empirical_measure(l_col, lv, meas)),
+        wrong_way=float((es_joint - es_pos) / cpn),
+        correlation=float(np.corrcoef(l_col, l_pos)[0, 1]),
+        tail_dependence=tail_dependence(l_pos, l_col, 0.95),
+        n=len(joined),
+        side=side,
+        collateral_per_notional=cpn,
+        level=float(lv),
+        horizon_days=float(h),
+        measure=meas,
+    )

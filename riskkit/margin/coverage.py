@@ -42,7 +42,7 @@ def margin_period_loss(returns: pd.Series, horizon_days: int = 1) -> pd.DataFram
 
 
 def breaches(margin: pd.Series, losses: pd.DataFrame) -> pd.DataFrame:
-    """Boolean breach indicators (loss > margin) per side on the dates both are known.
+    """Breach indicators and sizes (loss > margin) per side on the dates both are known.
 
     Parameters
     ----------
@@ -55,30 +55,49 @@ def breaches(margin: pd.Series, losses: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Boolean columns ``long`` and ``short`` (strictly ``loss > margin``), indexed by the dates
-        in both inputs on which no column of ``losses`` nor the margin is NaN. ``attrs`` holds
-        ``excess_long`` and ``excess_short``: Series of loss minus margin on breach dates, NaN
-        elsewhere.
+        Indexed by the dates in both inputs on which neither loss nor the margin is NaN, with
+        columns:
+
+        * ``margin``: the margin in force;
+        * ``loss_long``, ``loss_short``: the realised loss fractions; ``loss``: the larger of the
+          two (the loss of the side that fared worse);
+        * ``long``, ``short`` (bool): ``loss_long > margin``, ``loss_short > margin`` (strict);
+          ``breach`` (bool): either side breached;
+        * ``excess_long``, ``excess_short``: loss minus margin on that side's breach dates, NaN
+          elsewhere; ``excess``: the larger of the two (``loss - margin`` where ``breach``).
 
     Raises
     ------
     DataError
-        If ``margin`` and ``losses`` share no date with all values known.
+        If ``losses`` lacks a ``long`` or ``short`` column, or ``margin`` and ``losses`` share no
+        date with all values known.
     """
+    missing = {"long", "short"} - set(losses.columns)
+    if missing:
+        raise DataError(f"losses needs columns 'long' and 'short'; missing {sorted(missing)}")
     m = margin.astype(float)
-    joined = losses.join(m.rename("margin"), how="inner").dropna()
+    joined = losses[["long", "short"]].join(m.rename("margin"), how="inner").dropna()
     if joined.empty:
         raise DataError("margin and losses share no dates with both values known")
-    out = pd.DataFrame(
+    hit_long = joined["long"] > joined["margin"]
+    hit_short = joined["short"] > joined["margin"]
+    excess_long = (joined["long"] - joined["margin"]).where(hit_long)
+    excess_short = (joined["short"] - joined["margin"]).where(hit_short)
+    return pd.DataFrame(
         {
-            "long": joined["long"] > joined["margin"],
-            "short": joined["short"] > joined["margin"],
+            "margin": joined["margin"],
+            "loss_long": joined["long"],
+            "loss_short": joined["short"],
+            "loss": joined[["long", "short"]].max(axis=1),
+            "long": hit_long,
+            "short": hit_short,
+            "breach": hit_long | hit_short,
+            "excess_long": excess_long,
+            "excess_short": excess_short,
+            "excess": pd.concat([excess_long, excess_short], axis=1).max(axis=1),
         },
         index=joined.index,
     )
-    out.attrs["excess_long"] = (joined["long"] - joined["margin"]).where(out["long"])
-    out.attrs["excess_short"] = (joined["short"] - joined["margin"]).where(out["short"])
-    return out
 
 
 def coverage_table(
@@ -104,7 +123,6 @@ def coverage_table(
         fractions of notional), ``mean_margin``; a final row ``all``.
     """
     hits = breaches(margin, losses)
-    excess = pd.concat([hits.attrs["excess_long"], hits.attrs["excess_short"]], axis=1).max(axis=1)
     if isinstance(by, str):
         if by == "year":
             labels = pd.Series(hits.index.year, index=hits.index)
@@ -119,8 +137,8 @@ def coverage_table(
             "group": labels,
             "long": hits["long"],
             "short": hits["short"],
-            "excess": excess,
-            "margin": margin.reindex(hits.index),
+            "excess": hits["excess"],
+            "margin": hits["margin"],
         }
     ).dropna(subset=["group"])
 
@@ -189,7 +207,7 @@ def coverage_tests(
     for side in ("long", "short"):
         x = hits[side].to_numpy(dtype=bool)
         n, k = len(x), int(x.sum())
-        zone = vt.traffic_light(k, n, lv)["zone"]
+        zone = vt.traffic_light(k, n, lv).zone
         for res in (
             vt.kupiec_pof(k, n, lv, test_level),
             vt.christoffersen_independence(x, test_level),

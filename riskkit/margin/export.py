@@ -35,7 +35,7 @@ __all__ = [
     "load_parameter_set",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 KIND = "riskkit.margin_parameters"
 
 
@@ -168,6 +168,8 @@ def _asset_semantic_problems(where: str, p: Mapping[str, Any]) -> list[str]:
     if p["mm_rate"] > p["im_rate"] + 1e-12:
         out.append(f"{where}.mm_rate: {p['mm_rate']} exceeds im_rate {p['im_rate']}")
     tiers = p["tiers"]
+    if tiers is None:  # not computed (a series without volume): nothing more to check
+        return out
     if tiers[0]["notional_floor"] != 0:
         out.append(f"{where}.tiers[0].notional_floor: must be 0")
     for i, t in enumerate(tiers):

@@ -1,16 +1,22 @@
-"""Liquidation penalty and insurance-fund sizing.
+"""Liquidation penalty and insurance-fund sizing from account paths.
 
 When an account's equity falls to its maintenance margin the venue closes the position. Closing
-takes time (minutes to hours) and moves the price, so the position is closed at a worse price
-than the trigger: the *liquidation slippage*. The **liquidation penalty** (a fee on the notional
-of liquidated positions, paid from the remaining maintenance margin into the insurance fund) is
-sized to cover that slippage in a chosen fraction of liquidations. The **insurance fund** absorbs
-what the maintenance margin and penalty do not: the loss of accounts whose equity goes negative
-before the position is closed.
+takes time (minutes to hours) and the price keeps moving, so the position is closed at a worse
+price than the trigger: the *liquidation slippage*. The **liquidation penalty** (a fee on the
+notional of liquidated positions, paid from the remaining equity into the insurance fund) is sized
+to cover that slippage in a chosen fraction of liquidations, in the market conditions in which
+liquidations happen (:func:`liquidation_penalty`). The **insurance fund** absorbs what the
+maintenance margin and the penalty do not: the *bad debt* of accounts whose equity is negative
+when their position has been closed (:func:`insurance_fund`).
+
+Both rest on one model of an account, :func:`account_paths`: a position opened at some leverage
+carries its equity from bar to bar, so losses accumulate over several days until the account is
+liquidated or recovers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,8 +26,21 @@ import pandas as pd
 from riskkit._validation import as_return_series, check_horizon, check_level
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin.rates import round_rate
+from riskkit.risk.closed_form import weighted_var_es
 
-__all__ = ["liquidation_penalty", "InsuranceFundResult", "insurance_fund"]
+__all__ = [
+    "liquidation_penalty",
+    "AccountPaths",
+    "account_paths",
+    "InsuranceFundResult",
+    "insurance_fund",
+]
+
+logger = logging.getLogger(__name__)
+
+SIDES = ("long", "short")
+#: largest number of pooled adverse moves of the conditional penalty (both sides)
+_MAX_POOLED = 4_000_000
 
 
 def liquidation_penalty(
@@ -31,13 +50,16 @@ def liquidation_penalty(
     impact: float = 0.0,
     window: int | None = None,
     rounding_step: float | None = 0.0005,
+    bar_hours: float = 24.0,
+    volatility: pd.Series | None = None,
+    liquidated: pd.Series | pd.DatetimeIndex | Sequence | None = None,
 ) -> float:
     """Penalty rate covering liquidation slippage in ``confidence`` of liquidations.
 
     Parameters
     ----------
     returns : Series
-        Daily log returns.
+        Log returns of consecutive bars (daily by default; see ``bar_hours``).
     liquidation_hours : float
         Time the liquidation engine needs to close a position.
     confidence : float
@@ -48,29 +70,432 @@ def liquidation_penalty(
     window : int, optional
         Use only the last ``window`` returns.
     rounding_step : float or None
+        The penalty is rounded up to this step (None: not rounded).
+    bar_hours : float, default 24
+        Hours per bar of ``returns`` (1 for hourly bars).
+    volatility : Series, optional
+        Conditional volatility of each bar's return (e.g. the GARCH forecast for the bar, made
+        the bar before), indexed like ``returns``. With ``liquidated`` it conditions the penalty
+        on the volatility state at liquidation.
+    liquidated : Series, DatetimeIndex or sequence of dates, optional
+        Bars on which liquidations happened (e.g. the ``date`` column of
+        :attr:`AccountPaths.events`); a Series gives each bar a weight (e.g. the notional
+        liquidated on it). Bars outside the window or without a volatility are ignored.
 
     Returns
     -------
     float
-        The ``confidence`` quantile of the adverse move over the liquidation time, over both sides
-        (``1 - exp(r sqrt(tau))`` for longs and ``exp(r sqrt(tau)) - 1`` for shorts, ``tau`` in
-        days), plus ``impact``, rounded up.
+        The ``confidence`` quantile (lower quantile) of the adverse move over the liquidation
+        time, over both sides, plus ``impact``, rounded up.
+
+    Raises
+    ------
+    DataError
+        Fewer than 20 returns, or ``volatility`` not positive where it is given.
+    ConfigError
+        A bad ``liquidation_hours``, ``bar_hours``, ``confidence`` or ``impact``.
 
     Notes
     -----
-    Daily returns are scaled to the liquidation time by the square root of time; this understates
-    intraday jump risk, which the insurance fund (:func:`insurance_fund`) is there to absorb.
+    **Unconditional** (no ``volatility`` or ``liquidated``): the sample of adverse moves is
+    ``1 - exp(r_i sqrt(tau))`` for longs and ``exp(r_i sqrt(tau)) - 1`` for shorts over the
+    window's returns, ``tau = liquidation_hours / bar_hours``.
+
+    **Conditional on liquidation**: liquidations cluster in high volatility, so the move that
+    matters is the move *given* that a liquidation happens. With standardised returns
+    ``z_i = r_i / sigma_i`` over the window and the volatilities ``sigma_j`` of the liquidation
+    bars, the adverse moves are those of ``sigma_j z_i sqrt(tau)`` for every pair ``(i, j)``
+    (filtered historical simulation at the volatility of each liquidation, each liquidation
+    weighted by its weight in ``liquidated``). With a constant volatility this is the
+    unconditional sample repeated, so both give the same penalty. When no liquidation falls in
+    the window the unconditional penalty is returned (and logged). Beyond four million pooled
+    moves the liquidation volatilities are summarised by equally weighted quantiles of their
+    distribution.
+
+    The square-root scaling of a bar's move to the liquidation time understates intraday jump
+    risk when the bars are days; the insurance fund (:func:`insurance_fund`) is there to absorb
+    the rest.
     """
     r = as_return_series(returns, min_obs=20)
-    tau = check_horizon(liquidation_hours, "liquidation_hours", integer=False) / 24.0
+    per_bar = check_horizon(bar_hours, "bar_hours", integer=False)
+    tau = check_horizon(liquidation_hours, "liquidation_hours", integer=False) / per_bar
     q = check_level(confidence, "confidence")
-    if impact < 0:
+    if not impact >= 0:
         raise ConfigError(f"impact must be >= 0, got {impact!r}")
-    x = r.to_numpy()[-int(window) :] if window else r.to_numpy()
-    scaled = x * np.sqrt(tau)
-    adverse = np.concatenate([-np.expm1(scaled), np.expm1(scaled)])
-    fee = float(np.quantile(adverse, q)) + float(impact)
+    if window:
+        r = r.iloc[-int(window) :]
+    moves = r.to_numpy() * np.sqrt(tau)
+    weights = None
+    if volatility is not None and liquidated is not None:
+        conditional = _conditional_moves(r, volatility, liquidated, tau)
+        if conditional is None:
+            logger.info(
+                "liquidation penalty: no liquidation with a volatility in the window of %d "
+                "returns; the unconditional penalty is used",
+                len(r),
+            )
+        else:
+            moves, weights = conditional
+    adverse = np.concatenate([-np.expm1(moves), np.expm1(moves)])
+    if weights is not None:
+        weights = np.concatenate([weights, weights])
+    var = weighted_var_es(adverse, weights, (q,))[0, 0]
+    fee = float(var) + float(impact)
     return float(round_rate(max(fee, 0.0), rounding_step, cap=1.0))
+
+
+def _conditional_moves(
+    r: pd.Series,
+    volatility: pd.Series,
+    liquidated: pd.Series | pd.DatetimeIndex | Sequence,
+    tau: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Moves ``sigma_j z_i sqrt(tau)`` over (window bar i, liquidation bar j) and their weights,
+    or None when no liquidation bar of the window has a volatility."""
+    vol = pd.Series(volatility, dtype=float).reindex(r.index)
+    ok = np.isfinite(vol.to_numpy())
+    if (vol[ok] <= 0).any():
+        raise DataError("volatility must be positive where it is given")
+    if isinstance(liquidated, pd.Series) and not isinstance(liquidated.index, pd.RangeIndex):
+        w_liq = liquidated.astype(float).groupby(level=0).sum()
+    else:
+        dates = pd.DatetimeIndex(liquidated)
+        w_liq = pd.Series(1.0, index=dates).groupby(level=0).sum()
+    w_liq = w_liq[w_liq > 0]
+    states = vol.reindex(w_liq.index)
+    keep = np.isfinite(states.to_numpy())
+    if not keep.any() or ok.sum() < 20:
+        return None
+    z = (r[ok] / vol[ok]).to_numpy()
+    sig = states.to_numpy()[keep]
+    wj = w_liq.to_numpy()[keep]
+    k_max = max(1, _MAX_POOLED // (2 * z.size))
+    if sig.size > k_max:
+        # too many liquidation bars to pool every pair: summarise their volatilities by k_max
+        # equally weighted quantiles of the (weighted) distribution of the states
+        order = np.argsort(sig, kind="stable")
+        cum = np.cumsum(wj[order]) / wj.sum()
+        at = np.searchsorted(cum, (np.arange(k_max) + 0.5) / k_max)
+        sig, wj = sig[order][np.minimum(at, sig.size - 1)], np.ones(k_max)
+    moves = (sig[:, None] * z[None, :] * np.sqrt(tau)).ravel()
+    weights = np.repeat(wj / wj.sum() / z.size, z.size)
+    return moves, weights
+
+
+# ---------------------------------------------------------------- account paths
+
+
+def _bar_arrays(ohlcv: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per bar: gap from the previous close to the open, adverse excursions from the open of a
+    long (``1 - low/open``) and a short (``high/open - 1``), and the close over the open."""
+    cols = {"open", "high", "low", "close"}
+    if not isinstance(ohlcv, pd.DataFrame) or not cols <= set(ohlcv.columns):
+        got = list(ohlcv.columns) if isinstance(ohlcv, pd.DataFrame) else type(ohlcv).__name__
+        raise DataError(f"ohlcv needs columns {sorted(cols)}, got {got}")
+    o, hi, lo, c = (ohlcv[k].to_numpy(float) for k in ("open", "high", "low", "close"))
+    ok = np.isfinite(o) & np.isfinite(hi) & np.isfinite(lo) & np.isfinite(c)
+    ok &= (o > 0) & (lo > 0) & (c > 0) & (hi >= lo)
+    if not ok.any():
+        raise DataError("ohlcv has no usable bar (finite, positive prices with high >= low)")
+    o, hi, lo, c = o[ok], hi[ok], lo[ok], c[ok]
+    # the bar's own range must contain its open and close
+    hi, lo = np.maximum.reduce([hi, o, c]), np.minimum.reduce([lo, o, c])
+    gap = np.r_[1.0, o[1:] / c[:-1]]
+    return {
+        "gap": gap,
+        "exc_long": 1.0 - lo / o,
+        "exc_short": hi / o - 1.0,
+        "close": c / o,
+        "index": ohlcv.index[ok],
+    }
+
+
+def _bar_hours(ohlcv: pd.DataFrame, bar_hours: float | None) -> float:
+    if bar_hours is not None:
+        h = float(check_horizon(bar_hours, "bar_hours", integer=False))
+    elif isinstance(ohlcv.index, pd.DatetimeIndex) and len(ohlcv.index) > 1:
+        step = pd.Series(ohlcv.index).diff().dropna().median()
+        h = step / pd.Timedelta("1h")
+    else:
+        h = 24.0
+    if h > 24 or abs(24 / h - round(24 / h)) > 1e-9:
+        raise ConfigError(f"bars must divide a day (1 min to 24 h), got bars of {h:g} hours")
+    return h
+
+
+def _check_accounts(
+    mm_rate: float,
+    leverage: Sequence[float],
+    weights: Sequence[float] | None,
+    penalty: float,
+    impact: float,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    mm = float(mm_rate)
+    if not 0 < mm < 1:
+        raise ConfigError(f"mm_rate must lie in (0, 1), got {mm_rate!r}")
+    if not (penalty >= 0 and impact >= 0):
+        raise ConfigError(f"penalty and impact must be >= 0, got {penalty!r} and {impact!r}")
+    lev = np.asarray(leverage, dtype=float)
+    if lev.ndim != 1 or lev.size == 0 or not np.all(np.isfinite(lev) & (lev > 0)):
+        raise ConfigError(f"leverage must be positive numbers, got {list(leverage)!r}")
+    if np.any(1.0 / lev <= mm):
+        raise ConfigError(
+            f"leverage {lev[1.0 / lev <= mm].tolist()} leaves equity at or below the maintenance "
+            f"margin {mm:g}; the largest allowed is {1 / mm:g}"
+        )
+    w = np.full(lev.size, 1.0 / lev.size) if weights is None else np.asarray(weights, float)
+    if w.shape != lev.shape or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+        raise ConfigError("weights must be non-negative, one per leverage bucket, summing to 1")
+    return mm, lev, w
+
+
+def _simulate(
+    bars: dict[str, np.ndarray],
+    idx: np.ndarray,
+    mm: float,
+    lev: np.ndarray,
+    share: np.ndarray,
+    penalty: float,
+    impact: float,
+    tau_bars: float,
+    detail: bool = False,
+) -> dict[str, np.ndarray]:
+    """Run the accounts of every (side, leverage) bucket along the bar sequences ``idx``
+    (paths x steps). Returns per (path, step) flows in fractions of open interest
+    (``flow_income``, ``flow_bad``, ``flow_notional``); with ``detail`` also the per-bucket
+    arrays (path, step, side, bucket)."""
+    n_paths, n_steps = idx.shape
+    inv = 1.0 / lev  # (K,) equity per unit of entry notional at opening
+    # price (relative to the entry price) at which equity = mm x current notional
+    trig_long = (1.0 - inv) / (1.0 - mm)
+    trig_short = (1.0 + inv) / (1.0 + mm)
+    root = np.sqrt(tau_bars)
+    shape = (n_paths, lev.size)
+    p = {s: np.ones(shape) for s in SIDES}  # price relative to entry, at the last close
+    alive = {s: np.zeros(shape, dtype=bool) for s in SIDES}  # no account before the first open
+    income = np.zeros((n_paths, n_steps))
+    bad = np.zeros((n_paths, n_steps))
+    notional = np.zeros((n_paths, n_steps))
+    keep = ("hit", "start", "close", "equity", "bad_debt", "income", "entry_open")
+    out = {k: np.zeros((n_paths, n_steps, 2, lev.size)) for k in keep} if detail else {}
+    for t in range(n_steps):
+        b = idx[:, t]
+        gap, close = bars["gap"][b][:, None], bars["close"][b][:, None]
+        for k, side in enumerate(SIDES):
+            # a liquidated account is replaced by a new one at this bar's open
+            p_open = np.where(alive[side], p[side] * gap, 1.0)
+            exc = bars["exc_long" if side == "long" else "exc_short"][b][:, None]
+            if side == "long":
+                extreme = p_open * (1.0 - exc)
+                hit = extreme <= trig_long
+                start = np.minimum(p_open, trig_long)  # a gap through the trigger: at the open
+                move = np.minimum(start - extreme, exc * p_open * root)
+                closed = (start - move) * (1.0 - impact)
+                equity = inv + closed - 1.0
+            else:
+                extreme = p_open * (1.0 + exc)
+                hit = extreme >= trig_short
+                start = np.maximum(p_open, trig_short)
+                move = np.minimum(extreme - start, exc * p_open * root)
+                closed = (start + move) * (1.0 + impact)
+                equity = inv - (closed - 1.0)
+            debt = np.where(hit, np.maximum(-equity, 0.0), 0.0)
+            fee = np.where(hit, np.minimum(penalty * closed, np.maximum(equity, 0.0)), 0.0)
+            income[:, t] += fee @ share
+            bad[:, t] += debt @ share
+            notional[:, t] += np.where(hit, closed, 0.0) @ share
+            if detail:
+                for key, val in (
+                    ("hit", hit),
+                    ("start", start),
+                    ("close", closed),
+                    ("equity", equity),
+                    ("bad_debt", debt),
+                    ("income", fee),
+                    ("entry_open", p_open),
+                ):
+                    out[key][:, t, k, :] = val
+            # survivors carry their losses; gains are withdrawn (an account back at or above its
+            # opening equity is re-levered at the current price)
+            after = p_open * close
+            after = np.minimum(after, 1.0) if side == "long" else np.maximum(after, 1.0)
+            p[side] = np.where(hit, 1.0, after)
+            alive[side] = ~hit
+    out.update(flow_income=income, flow_bad=bad, flow_notional=notional)
+    return out
+
+
+@dataclass(frozen=True)
+class AccountPaths:
+    """Accounts run along the historical bars (:func:`account_paths`).
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        One row per liquidation: ``date`` (the bar), ``side``, ``leverage``, ``share`` (of open
+        interest), ``entry_price`` (price at the bar's open relative to the account's entry
+        price: below 1 for a long that has been losing over earlier bars), ``start`` and
+        ``close`` (price at the start and at the end of the liquidation, relative to the entry
+        price), ``slippage`` (``|close / start - 1|``), ``equity`` (at the close, per unit of
+        entry notional; negative is bad debt), ``bad_debt`` and ``penalty_income`` (per unit of
+        entry notional of the account).
+    flows : pandas.DataFrame
+        Per bar, in fractions of open interest: ``penalty_income``, ``bad_debt`` and
+        ``liquidated_notional``.
+    bad_debt : float
+        Total bad debt over the bars (fraction of open interest).
+    worst_drawdown : float
+        Worst running drawdown of the cumulative net flow (income minus bad debt): the fund the
+        history alone would have needed.
+    """
+
+    events: pd.DataFrame
+    flows: pd.DataFrame
+    bad_debt: float
+    worst_drawdown: float
+
+
+def _worst_drawdown(flow: np.ndarray) -> np.ndarray:
+    """Worst running drawdown of the cumulative sum of ``flow`` along the last axis, from 0."""
+    cum = np.cumsum(flow, axis=-1)
+    peak = np.maximum.accumulate(np.maximum(cum, 0.0), axis=-1)
+    return np.maximum((peak - cum).max(axis=-1), 0.0)
+
+
+def account_paths(
+    ohlcv: pd.DataFrame,
+    mm_rate: float,
+    leverage: Sequence[float] = (2, 5, 10, 20, 50),
+    weights: Sequence[float] | None = None,
+    penalty: float = 0.0,
+    liquidation_hours: float = 1.0,
+    impact: float = 0.0,
+    bar_hours: float | None = None,
+) -> AccountPaths:
+    """Run leveraged accounts along the bars as they happened: liquidations and bad debt.
+
+    Parameters
+    ----------
+    ohlcv : DataFrame
+        Bars with ``open``, ``high``, ``low`` and ``close``, in time order (bars with a missing
+        or non-positive price are left out).
+    mm_rate : float
+        Maintenance margin rate (fraction of the position's current notional).
+    leverage : sequence of float
+        Leverage buckets of the open interest: an account opens with equity ``1 / L`` of its
+        notional. Leverage at or above ``1 / mm_rate`` is rejected.
+    weights : sequence of float, optional
+        Share of open interest in each bucket (default equal), split equally long and short.
+    penalty : float
+        Liquidation penalty rate (fund income, taken from the equity left after the close).
+    liquidation_hours : float
+        Time the engine needs to close a position.
+    impact : float
+        Market impact of the close (fraction of notional), on top of the price move.
+    bar_hours : float, optional
+        Hours per bar (default: the most common spacing of the index; 24 without one); bars
+        must divide a day.
+
+    Returns
+    -------
+    AccountPaths
+
+    Raises
+    ------
+    DataError
+        Missing columns or no usable bar.
+    ConfigError
+        A bad ``mm_rate``, leverage, weights, penalty, impact or bar length.
+
+    Notes
+    -----
+    The model, per side and leverage bucket (one representative account each):
+
+    * **Equity carries across bars.** An account opened at price ``P0`` with leverage ``L``
+      has equity ``E = P0/L + s (P - P0)`` per unit (``s = +1`` long, ``-1`` short). In units
+      of the entry notional, ``e(y) = 1/L + s (y - 1)`` with ``y = P / P0``.
+    * **Liquidation** when equity reaches the maintenance margin on the current notional,
+      ``e(y) = mm y``: at ``y* = (1 - 1/L) / (1 - mm)`` for a long and
+      ``y* = (1 + 1/L) / (1 + mm)`` for a short. Within a bar the trigger is tested on the
+      adverse extreme (the low for a long, the high for a short); a bar that opens through the
+      trigger (a gap) starts the liquidation at its open.
+    * **Slippage.** The engine needs ``tau = liquidation_hours / bar_hours`` bars; meanwhile the
+      price keeps moving against the position by the bar's adverse excursion from its open
+      scaled by ``sqrt(tau)`` (Brownian scaling), but not beyond the bar's extreme; the market
+      impact ``impact`` is paid on top. The close price is ``y_c``; the account's equity is then
+      ``e(y_c)``.
+    * **Bad debt** is the shortfall below zero equity, ``max(-e(y_c), 0)``; otherwise the fund
+      receives the penalty ``min(penalty y_c, e(y_c))`` and the rest goes back to the trader.
+      A liquidated account is replaced by a new one at the next bar's open (a stationary open
+      interest).
+    * **Recovery.** An account whose price has come back to or beyond its entry price at a
+      close is re-levered there (profits withdrawn, entry price reset): losses accumulate over
+      bars, gains do not build a cushion. This keeps the leverage mix of the open interest
+      stationary and is conservative.
+
+    Every amount is a fraction of the entry notional of the account, and of open interest
+    after weighting by the bucket's share (half long, half short). The model is stylised: all
+    accounts of a bucket share their entry price, and the price path within a bar is only known
+    through its open, extreme and close. With daily bars a liquidation of an hour sees
+    ``sqrt(1/24) = 0.2`` of the day's excursion, which understates crash hours (their moves
+    are fatter than Brownian scaling); hourly bars remove most of that.
+    """
+    mm, lev, w = _check_accounts(mm_rate, leverage, weights, penalty, impact)
+    per_bar = _bar_hours(ohlcv, bar_hours)
+    tau = check_horizon(liquidation_hours, "liquidation_hours", integer=False) / per_bar
+    bars = _bar_arrays(ohlcv)
+    n = bars["gap"].size
+    share = 0.5 * w
+    sim = _simulate(bars, np.arange(n)[None, :], mm, lev, share, penalty, impact, tau, True)
+    index = bars["index"]
+    rows = []
+    hits = np.argwhere(sim["hit"][0] > 0)  # (step, side, bucket), in time order
+    for t, k, j in hits:
+        start, close = sim["start"][0, t, k, j], sim["close"][0, t, k, j]
+        rows.append(
+            {
+                "date": index[t],
+                "side": SIDES[k],
+                "leverage": float(lev[j]),
+                "share": float(share[j]),
+                "entry_price": float(sim["entry_open"][0, t, k, j]),
+                "start": float(start),
+                "close": float(close),
+                "slippage": float(abs(close / start - 1.0)),
+                "equity": float(sim["equity"][0, t, k, j]),
+                "bad_debt": float(sim["bad_debt"][0, t, k, j]),
+                "penalty_income": float(sim["income"][0, t, k, j]),
+            }
+        )
+    columns = [
+        "date",
+        "side",
+        "leverage",
+        "share",
+        "entry_price",
+        "start",
+        "close",
+        "slippage",
+        "equity",
+        "bad_debt",
+        "penalty_income",
+    ]
+    events = pd.DataFrame(rows, columns=columns)
+    flows = pd.DataFrame(
+        {
+            "penalty_income": sim["flow_income"][0],
+            "bad_debt": sim["flow_bad"][0],
+            "liquidated_notional": sim["flow_notional"][0],
+        },
+        index=index,
+    )
+    net = sim["flow_income"][0] - sim["flow_bad"][0]
+    return AccountPaths(
+        events=events,
+        flows=flows,
+        bad_debt=float(sim["flow_bad"][0].sum()),
+        worst_drawdown=float(_worst_drawdown(net)),
+    )
 
 
 @dataclass(frozen=True)
@@ -80,14 +505,20 @@ class InsuranceFundResult:
     Attributes
     ----------
     required : float
-        Fund (fraction of open interest) that covers the simulated worst cumulative deficit over
-        ``n_days`` with probability ``confidence``.
+        Fund (fraction of open interest) that covers the worst running drawdown of its net
+        flows (penalty income minus bad debt) over ``n_days`` in a fraction ``confidence`` of
+        the simulated years.
     worst_day : float
         ``confidence`` quantile of the single worst day's net deficit.
     annual_deficits : numpy.ndarray
-        Worst cumulative drawdown of the fund in each simulated path.
+        Worst running drawdown of the fund in each simulated year.
+    annual_bad_debt : numpy.ndarray
+        Total bad debt in each simulated year (before penalty income).
     daily_flows : pandas.DataFrame
-        Mean per-day penalty income, deficits and liquidated notional (fractions of open interest).
+        Mean per-day penalty income, bad debt (column ``deficit``) and liquidated notional
+        (fractions of open interest), over the simulated years.
+    historical : AccountPaths
+        The same accounts along the bars as they happened.
     confidence, n_sims, n_days, seed : as given
     statement : str
         Capital-adequacy statement in words.
@@ -96,26 +527,14 @@ class InsuranceFundResult:
     required: float
     worst_day: float
     annual_deficits: np.ndarray
+    annual_bad_debt: np.ndarray
     daily_flows: pd.DataFrame
+    historical: AccountPaths
     confidence: float
     n_sims: int
     n_days: int
     seed: int
     statement: str
-
-
-def _excursions(ohlcv: pd.DataFrame) -> np.ndarray:
-    cols = {"open", "high", "low"}
-    if not cols <= set(ohlcv.columns):
-        raise DataError(f"ohlcv needs columns {sorted(cols)}, got {list(ohlcv.columns)}")
-    o, hi, lo = (ohlcv[c].to_numpy(float) for c in ("open", "high", "low"))
-    ok = np.isfinite(o) & np.isfinite(hi) & np.isfinite(lo) & (o > 0) & (lo > 0) & (hi >= lo)
-    if ok.sum() < 20:
-        raise DataError(f"ohlcv has only {int(ok.sum())} usable bars; need >= 20")
-    # adverse move from the open within the day: longs lose on the low, shorts on the high
-    long_exc = np.clip(1.0 - lo[ok] / o[ok], 0, 1)
-    short_exc = np.clip(hi[ok] / o[ok] - 1.0, 0, None)
-    return np.column_stack([long_exc, short_exc])
 
 
 def insurance_fund(
@@ -131,21 +550,22 @@ def insurance_fund(
     block: int = 10,
     confidence: float = 0.99,
     seed: int = 0,
+    bar_hours: float | None = None,
 ) -> InsuranceFundResult:
-    """Size an insurance fund by simulating a year of liquidations (seeded block bootstrap).
+    """Size an insurance fund by simulating years of account paths (seeded block bootstrap).
 
     Parameters
     ----------
     ohlcv : DataFrame
-        Daily bars with ``open``, ``high``, ``low``; days are resampled in blocks of ``block``
-        consecutive days so that volatility clusters survive the resampling.
+        Bars with ``open``, ``high``, ``low`` and ``close``; they are resampled in blocks of
+        ``block`` consecutive days so that volatility clusters (and the multi-day losses the
+        accounts carry) survive the resampling.
     mm_rate : float
         Maintenance margin rate.
     penalty : float
-        Liquidation penalty rate (income of the fund, taken from the remaining margin).
+        Liquidation penalty rate (income of the fund, taken from the remaining equity).
     leverage : sequence of float
-        Leverage buckets of the open interest; equity of an account is ``1 / leverage`` of its
-        notional. Leverage above ``1 / mm_rate`` is rejected.
+        Leverage buckets of the open interest (see :func:`account_paths`).
     weights : sequence of float, optional
         Share of open interest in each bucket (default equal), split equally long and short.
     liquidation_hours : float
@@ -153,92 +573,95 @@ def insurance_fund(
     impact : float
         Market impact of the close (fraction of notional).
     n_sims, n_days, block : int
-        Simulated paths, days per path, bootstrap block length.
+        Simulated years, days per year, bootstrap block length in days.
     confidence : float
         Confidence of the fund size.
     seed : int
+    bar_hours : float, optional
+        Hours per bar (default: from the index); intraday bars are simulated bar by bar.
 
     Returns
     -------
     InsuranceFundResult
 
+    Raises
+    ------
+    DataError, ConfigError
+        As in :func:`account_paths`; ConfigError also when ``n_sims``, ``n_days`` or
+        ``block`` is below 1, and DataError for fewer usable bars than one block.
+
     Notes
     -----
-    Each day, an account of leverage ``L`` on side ``s`` is liquidated when the day's adverse
-    excursion from the open (``1 - low/open`` for longs, ``high/open - 1`` for shorts) reaches
-    ``1/L - mm_rate``: its equity has fallen to the maintenance margin. The close then suffers a
-    slippage ``min(e - trigger, e sqrt(tau)) + impact``: the price keeps moving against the
-    position while the engine works (``e sqrt(tau)``, Brownian scaling of the day's adverse
-    excursion ``e`` to the liquidation time ``tau`` in days), but not beyond the day's extreme. The fund receives the penalty
-    out of what remains of the maintenance margin, ``min(penalty, max(mm - slip, 0))``, and pays
-    the deficit ``max(slip - mm, 0)``. Liquidated accounts are replaced by new ones with the same
-    leverage (a stationary open interest). The fund must cover the worst running drawdown of its
-    cumulative flows over the year. The excursion is measured from the day's open, so an account
-    opened at the previous close is assumed; this is a stylised model for sizing, not a forecast.
+    Each simulated year is a sequence of ``n_days`` days of bars drawn in blocks of ``block``
+    days from the history; the accounts of :func:`account_paths` (equity carried across bars
+    until liquidation or recovery, liquidation over ``liquidation_hours`` with slippage, bad
+    debt below zero equity) run along it. The fund's net flow is penalty income minus bad debt;
+    the fund must cover the worst running drawdown of its cumulative net flow over the year,
+    and ``required`` is the ``confidence`` quantile of that drawdown over the simulated years.
+    The history itself (:attr:`InsuranceFundResult.historical`) is reported beside it. A
+    stylised model for sizing, not a forecast: correlated liquidations across assets, thin
+    books in a crash and intraday jumps beyond Brownian scaling would all raise it.
     """
-    mm = float(mm_rate)
-    if not 0 < mm < 1:
-        raise ConfigError(f"mm_rate must lie in (0, 1), got {mm_rate!r}")
-    if penalty < 0 or impact < 0:
-        raise ConfigError("penalty and impact must be >= 0")
-    lev = np.asarray(leverage, dtype=float)
-    if lev.ndim != 1 or lev.size == 0 or np.any(lev <= 0):
-        raise ConfigError(f"leverage must be positive numbers, got {list(leverage)!r}")
-    if np.any(1.0 / lev <= mm):
-        raise ConfigError(
-            f"leverage {lev[1.0 / lev <= mm].tolist()} leaves equity at or below the maintenance "
-            f"margin {mm:g}; the largest allowed is {1 / mm:g}"
-        )
-    w = np.full(lev.size, 1.0 / lev.size) if weights is None else np.asarray(weights, float)
-    if w.shape != lev.shape or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
-        raise ConfigError("weights must be non-negative, one per leverage bucket, summing to 1")
+    mm, lev, w = _check_accounts(mm_rate, leverage, weights, penalty, impact)
     q = check_level(confidence, "confidence")
-    tau = check_horizon(liquidation_hours, "liquidation_hours", integer=False) / 24.0
-    if n_sims < 1 or n_days < 1 or block < 1:
-        raise ConfigError("n_sims, n_days and block must be >= 1")
-    exc = _excursions(ohlcv)
-    n_obs = len(exc)
+    per_bar = _bar_hours(ohlcv, bar_hours)
+    tau = check_horizon(liquidation_hours, "liquidation_hours", integer=False) / per_bar
+    if min(n_sims, n_days, block) < 1:
+        raise ConfigError(
+            f"n_sims, n_days and block must be >= 1, got {n_sims}, {n_days} and {block}"
+        )
+    bars = _bar_arrays(ohlcv)
+    n_obs = bars["gap"].size
+    per_day = int(round(24 / per_bar))
+    n_steps, block_bars = int(n_days) * per_day, int(block) * per_day
+    if n_obs < block_bars:
+        raise DataError(
+            f"ohlcv has {n_obs} usable bars, fewer than one bootstrap block of {block} days"
+        )
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    n_blocks = -(-n_days // block)
-    starts = rng.integers(0, max(n_obs - block, 0) + 1, size=(n_sims, n_blocks))
-    idx = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(n_sims, -1)[:, :n_days]
-    idx = np.minimum(idx, n_obs - 1)
-    path = exc[idx]  # (n_sims, n_days, 2)
-    trigger = 1.0 / lev - mm  # (K,)
-    hit = path[..., None] >= trigger  # (n_sims, n_days, 2, K)
-    # slippage per (sim, day, side, bucket): the rest of the day's excursion, at most e sqrt(tau)
-    beyond = np.maximum(path[..., None] - trigger, 0.0)
-    slip = np.minimum(beyond, (path * np.sqrt(tau))[..., None]) + impact
-    income = np.minimum(penalty, np.maximum(mm - slip, 0.0)) * hit
-    deficit = np.maximum(slip - mm, 0.0) * hit
-    share = 0.5 * w  # half of each bucket long, half short
-    flow = ((income - deficit) * share).sum(axis=(2, 3))  # (n_sims, n_days), fraction of OI
-    cum = np.cumsum(flow, axis=1)
-    drawdown = np.maximum.accumulate(np.maximum(cum, 0.0), axis=1) - cum
-    worst = np.maximum(drawdown.max(axis=1), 0.0)
+    n_blocks = -(-n_steps // block_bars)
+    starts = rng.integers(0, max(n_obs - block_bars, 0) + 1, size=(int(n_sims), n_blocks))
+    idx = (starts[:, :, None] + np.arange(block_bars)[None, None, :]).reshape(int(n_sims), -1)
+    idx = idx[:, :n_steps]
+    share = 0.5 * w
+    sim = _simulate(bars, idx, mm, lev, share, penalty, impact, tau)
+    flow = sim["flow_income"] - sim["flow_bad"]  # (n_sims, n_steps), fraction of OI
+    worst = _worst_drawdown(flow)
     required = float(np.quantile(worst, q))
-    worst_day = float(np.quantile(np.maximum(-flow, 0.0).max(axis=1), q))
+    by_day = flow.reshape(int(n_sims), int(n_days), per_day).sum(axis=2)
+    worst_day = float(np.quantile(np.maximum(-by_day, 0.0).max(axis=1), q))
+
+    def _daily(a: np.ndarray) -> np.ndarray:
+        return a.reshape(int(n_sims), int(n_days), per_day).sum(axis=2).mean(axis=0)
+
     flows = pd.DataFrame(
         {
-            "penalty_income": (income * share).sum(axis=(2, 3)).mean(axis=0),
-            "deficit": (deficit * share).sum(axis=(2, 3)).mean(axis=0),
-            "liquidated_notional": (hit * share).sum(axis=(2, 3)).mean(axis=0),
+            "penalty_income": _daily(sim["flow_income"]),
+            "deficit": _daily(sim["flow_bad"]),
+            "liquidated_notional": _daily(sim["flow_notional"]),
         },
-        index=pd.RangeIndex(n_days, name="day"),
+        index=pd.RangeIndex(int(n_days), name="day"),
+    )
+    historical = account_paths(
+        ohlcv, mm, lev, w, penalty, liquidation_hours, impact, bar_hours=per_bar
     )
     statement = (
-        f"A fund of {required:.4%} of open interest absorbs the worst cumulative deficit of "
-        f"the year in {q:.1%} of {n_sims} simulated years (maintenance margin {mm:.2%}, "
-        f"penalty {penalty:.2%}, liquidation in {tau * 1440:g} min); the worst single day needs "
-        f"{worst_day:.4%} at the same confidence. Mean yearly penalty income "
-        f"{flows['penalty_income'].sum():.4%} and deficits {flows['deficit'].sum():.4%} of "
-        "open interest."
+        f"A fund of {required:.4%} of open interest absorbs the worst cumulative loss of the "
+        f"year in {q:.1%} of {n_sims} simulated years (maintenance margin {mm:.2%}, penalty "
+        f"{penalty:.2%}, liquidation in {liquidation_hours * 60:g} min, equity carried across "
+        f"days until liquidation or recovery); the worst single day needs {worst_day:.4%} at "
+        f"the same confidence. Mean yearly penalty income {flows['penalty_income'].sum():.4%} "
+        f"and bad debt {flows['deficit'].sum():.4%} of open interest. Along the history "
+        f"({len(historical.events)} liquidations) the fund would have needed "
+        f"{historical.worst_drawdown:.4%}."
     )
     return InsuranceFundResult(
         required=required,
         worst_day=worst_day,
         annual_deficits=worst,
+        annual_bad_debt=sim["flow_bad"].sum(axis=1),
         daily_flows=flows,
+        historical=historical,
         confidence=q,
         n_sims=int(n_sims),
         n_days=int(n_days),

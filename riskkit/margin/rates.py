@@ -22,6 +22,8 @@ Rounding up to a venue step, floors and caps come last.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,7 @@ from riskkit.exceptions import ConfigError
 __all__ = [
     "scale_to_horizon",
     "loss_fraction",
+    "TwoSidedRate",
     "two_sided_rate",
     "round_rate",
     "max_leverage",
@@ -93,32 +96,114 @@ def loss_fraction(x: float | np.ndarray | pd.Series, side: str = "long"):
     raise ConfigError(f"side must be 'long' or 'short', got {side!r}")
 
 
+@dataclass(frozen=True)
+class TwoSidedRate:
+    """Loss fractions of a long and a short position over the margin period, and their maximum.
+
+    Returned by :func:`two_sided_rate`. The three rates have the type of the inputs: floats for
+    scalar inputs, arrays for arrays, Series (named ``long``, ``short``, ``rate``) for Series.
+
+    Attributes
+    ----------
+    long : float, numpy.ndarray or pandas.Series
+        Loss fraction of a long position, ``1 - exp(-x_long sqrt(h))``.
+    short : float, numpy.ndarray or pandas.Series
+        Loss fraction of a short position, ``exp(x_short sqrt(h)) - 1``.
+    rate : float, numpy.ndarray or pandas.Series
+        Margin rate covering both sides: the larger of ``long`` and ``short`` (a side that is NaN
+        is ignored; NaN only where both are).
+    horizon_days : float
+        Margin period of risk the rates refer to (days).
+    """
+
+    long: Any
+    short: Any
+    rate: Any
+    horizon_days: float
+
+    def for_sides(self, sides: str = "both") -> Any:
+        """Rate covering ``sides``: ``"both"`` gives :attr:`rate`, ``"long"``/``"short"`` one side.
+
+        Parameters
+        ----------
+        sides : {"both", "long", "short"}
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Of the type of the inputs of :func:`two_sided_rate`.
+
+        Raises
+        ------
+        ConfigError
+            If ``sides`` is none of the three.
+        """
+        if sides == "both":
+            return self.rate
+        if sides == "long":
+            return self.long
+        if sides == "short":
+            return self.short
+        raise ConfigError(f"sides must be 'both', 'long' or 'short', got {sides!r}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rates as a table with columns ``long``, ``short`` and ``rate``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like the inputs when they are Series; otherwise a ``RangeIndex`` (one row
+            for scalar inputs).
+        """
+        if isinstance(self.rate, pd.Series):
+            return pd.DataFrame({"long": self.long, "short": self.short, "rate": self.rate})
+        return pd.DataFrame(
+            {
+                "long": np.atleast_1d(np.asarray(self.long, dtype=float)),
+                "short": np.atleast_1d(np.asarray(self.short, dtype=float)),
+                "rate": np.atleast_1d(np.asarray(self.rate, dtype=float)),
+            }
+        )
+
+
 def two_sided_rate(
-    long_x1: pd.Series | float, short_x1: pd.Series | float, horizon_days: float = 1.0
-) -> pd.DataFrame | dict[str, float]:
+    long_x1: pd.Series | np.ndarray | float,
+    short_x1: pd.Series | np.ndarray | float,
+    horizon_days: float = 1.0,
+) -> TwoSidedRate:
     """Margin rate on notional covering both a long and a short position.
 
     Parameters
     ----------
-    long_x1 : Series or float
+    long_x1 : Series, array or float
         1-day VaR/ES of the log loss of a long position (``-r``).
-    short_x1 : Series or float
+    short_x1 : Series, array or float
         1-day VaR/ES of the log loss of a short position (``+r``).
     horizon_days : float
         Margin period of risk in days.
 
     Returns
     -------
-    DataFrame (Series input) or dict (scalar input)
-        ``long``, ``short`` (loss fractions over the horizon) and ``rate`` = their maximum.
+    TwoSidedRate
+        ``long``, ``short`` (loss fractions over the horizon) and ``rate`` = their maximum, of
+        the type of the inputs (Series, aligned on their common index, if either input is a
+        Series; else arrays or floats).
     """
-    lo = loss_fraction(scale_to_horizon(long_x1, horizon_days), "long")
-    sh = loss_fraction(scale_to_horizon(short_x1, horizon_days), "short")
-    if isinstance(lo, pd.Series):
-        out = pd.DataFrame({"long": lo, "short": sh})
-        out["rate"] = out[["long", "short"]].max(axis=1)
-        return out
-    return {"long": float(lo), "short": float(sh), "rate": float(max(lo, sh))}
+    h = check_horizon(horizon_days, "horizon_days", integer=False)
+    lo = loss_fraction(scale_to_horizon(long_x1, h), "long")
+    sh = loss_fraction(scale_to_horizon(short_x1, h), "short")
+    if isinstance(lo, pd.Series) or isinstance(sh, pd.Series):
+        frame = pd.DataFrame({"long": lo, "short": sh})
+        return TwoSidedRate(
+            long=frame["long"],
+            short=frame["short"],
+            rate=frame[["long", "short"]].max(axis=1).rename("rate"),
+            horizon_days=float(h),
+        )
+    rate = np.fmax(lo, sh)
+    if np.ndim(rate) == 0:
+        return TwoSidedRate(float(lo), float(sh), float(rate), float(h))
+    return TwoSidedRate(np.asarray(lo, float), np.asarray(sh, float), rate, float(h))
 
 
 def round_rate(

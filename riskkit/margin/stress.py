@@ -8,31 +8,43 @@ in force when the window began (no look-ahead); hypothetical ones use the curren
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from riskkit._validation import as_return_series, check_horizon
+from riskkit.events import STRESS_EPISODES, StressEpisode
 from riskkit.exceptions import ConfigError, DataError
 
 __all__ = [
     "NAMED_EPISODES",
     "worst_windows",
     "historical_stress",
+    "episode_status",
     "hypothetical_stress",
 ]
 
-#: crypto stress episodes (first and last UTC date); a window is searched inside each
-NAMED_EPISODES: dict[str, tuple[str, str]] = {
-    "2014-02 Mt. Gox collapse": ("2014-02-01", "2014-02-28"),
-    "2015-01 bear-market low": ("2015-01-01", "2015-01-31"),
-    "2017-09 China exchange ban": ("2017-09-01", "2017-09-30"),
-    "2018-01 post-bubble crash": ("2018-01-10", "2018-02-10"),
-    "2018-11 BCH hash war": ("2018-11-10", "2018-11-30"),
-    "2019-06 rally and reversal": ("2019-06-20", "2019-07-20"),
-    "2020-03 COVID crash (Black Thursday)": ("2020-03-05", "2020-03-20"),
-}
+logger = logging.getLogger(__name__)
+
+#: crypto stress episodes (first and last UTC date); a window is searched inside each. The
+#: table with descriptions and sources is :data:`riskkit.events.STRESS_EPISODES`.
+NAMED_EPISODES: dict[str, tuple[str, str]] = {e.name: (e.start, e.end) for e in STRESS_EPISODES}
+
+Episodes = Mapping[str, tuple[str, str]] | Iterable[StressEpisode | Mapping[str, Any]]
+
+
+def _episodes(episodes: Episodes | None) -> list[StressEpisode]:
+    """Episodes as :class:`~riskkit.events.StressEpisode` objects (default: the named ones)."""
+    if episodes is None:
+        return list(STRESS_EPISODES)
+    if isinstance(episodes, Mapping):
+        return [StressEpisode(name=k, start=a, end=b) for k, (a, b) in episodes.items()]
+    return [
+        e if isinstance(e, StressEpisode) else StressEpisode.model_validate(e) for e in episodes
+    ]
 
 
 def worst_windows(returns: pd.Series, horizon_days: int = 1, n: int = 5) -> pd.DataFrame:
@@ -99,24 +111,30 @@ def historical_stress(
     im: pd.Series,
     mm: pd.Series,
     horizon_days: int = 1,
-    episodes: Mapping[str, tuple[str, str]] | None = None,
+    episodes: Episodes | None = None,
     n_worst: int = 5,
+    interval: str = "1D",
 ) -> pd.DataFrame:
     """Margin shortfall in named episodes and in the worst windows of the history.
 
     Parameters
     ----------
     returns : Series
-        Daily log returns.
+        Log returns of consecutive bars (daily, or of the bar interval ``interval``).
     im, mm : Series
         Initial and maintenance margin paths (rate in force on each date).
     horizon_days : int
-        Margin period of risk in whole days.
-    episodes : mapping, optional
-        Name -> (first date, last date); default :data:`NAMED_EPISODES`. Episodes outside the
-        margin path are skipped.
+        Margin period of risk in whole bars (days for daily bars).
+    episodes : mapping or iterable, optional
+        Name -> (first date, last date), or :class:`~riskkit.events.StressEpisode` objects
+        (or ``{name, start, end}`` mappings); default :data:`NAMED_EPISODES`. An episode
+        covers its first day from 00:00 UTC to the end of its last day. Episodes where no
+        margin was in force (outside the data, or before the first forecast) are logged and
+        left out of this table; :func:`episode_status` says which and why.
     n_worst : int
         Also test the ``n_worst`` worst non-overlapping windows where a margin was in force.
+    interval : str
+        Bar interval as text (``"1D"``, ``"1h"``), for the names of the worst windows.
 
     Returns
     -------
@@ -152,17 +170,86 @@ def historical_stress(
             }
         )
 
-    for name, (a, b) in (NAMED_EPISODES if episodes is None else episodes).items():
-        seg = covered.loc[pd.Timestamp(a) : pd.Timestamp(b)]
+    skipped = []
+    for ep in _episodes(episodes):
+        seg = covered[(covered.index >= ep.first) & (covered.index < ep.stop)]
         if seg.empty:
+            skipped.append(ep.name)
             continue
         worst = np.maximum(-np.expm1(seg), np.expm1(seg)).idxmax()
-        _add(name, "episode", worst)
+        _add(ep.name, "episode", worst)
+    if skipped:
+        logger.info(
+            "historical stress: no margin in force during %d episode(s): %s",
+            len(skipped),
+            "; ".join(skipped),
+        )
+    daily = interval in ("1D", "1d")
     ww = worst_windows(r.loc[covered.index[0] :], h, n_worst)
     for _, row in ww.iterrows():
         if row["start"] in covered.index:
-            _add(f"worst {h}-day window from {row['start']:%Y-%m-%d}", "worst window", row["start"])
+            if daily:
+                name = f"worst {h}-day window from {row['start']:%Y-%m-%d}"
+            else:
+                name = f"worst {h}-bar ({interval}) window from {row['start']:%Y-%m-%d %H:%M}"
+            _add(name, "worst window", row["start"])
     return pd.DataFrame(rows)
+
+
+def episode_status(
+    data_index: pd.DatetimeIndex,
+    margin_index: pd.DatetimeIndex,
+    episodes: Episodes | None = None,
+) -> pd.DataFrame:
+    """Which stress episodes a calibration could test, and why not the others.
+
+    Parameters
+    ----------
+    data_index : DatetimeIndex
+        Bars of the data (returns).
+    margin_index : DatetimeIndex
+        Dates with a margin in force (the margin path).
+    episodes : mapping or iterable, optional
+        As in :func:`historical_stress` (default :data:`NAMED_EPISODES`).
+
+    Returns
+    -------
+    DataFrame
+        One row per episode: ``scenario``, ``start``, ``end``, ``status`` (``"tested"``,
+        ``"not in data"`` or ``"no margin in force"``) and ``detail`` (the data's dates or the
+        first margin date when the episode is not tested; its source otherwise).
+    """
+    data = pd.DatetimeIndex(data_index)
+    path = pd.DatetimeIndex(margin_index)
+    first, last = (data.min(), data.max()) if len(data) else (None, None)
+    rows = []
+    for ep in _episodes(episodes):
+        in_data = bool(((data >= ep.first) & (data < ep.stop)).any())
+        in_path = bool(((path >= ep.first) & (path < ep.stop)).any())
+        if in_path:
+            status, detail = "tested", ep.source
+        elif not in_data:
+            status = "not in data"
+            detail = (
+                f"the data cover {first:%Y-%m-%d} to {last:%Y-%m-%d}" if first is not None else ""
+            )
+        else:
+            status = "no margin in force"
+            detail = (
+                f"the margin path starts {path.min():%Y-%m-%d}"
+                if len(path)
+                else "no margin was computed"
+            )
+        rows.append(
+            {
+                "scenario": ep.name,
+                "start": ep.first,
+                "end": pd.Timestamp(ep.end),
+                "status": status,
+                "detail": detail,
+            }
+        )
+    return pd.DataFrame(rows, columns=["scenario", "start", "end", "status", "detail"])
 
 
 def hypothetical_stress(

@@ -24,6 +24,8 @@ Binance (2025-08-19), announcement of USD-M perpetual leverage and margin tiers 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,7 @@ __all__ = [
     "DEFAULT_BRACKETS",
     "maintenance_amounts",
     "maintenance_margin",
+    "LiquidityAddon",
     "liquidity_addon",
     "tier_table",
     "check_brackets",
@@ -148,13 +151,31 @@ def maintenance_margin(notional: float | np.ndarray, table: pd.DataFrame) -> np.
     return float(out) if out.ndim == 0 else out
 
 
+@dataclass(frozen=True)
+class LiquidityAddon:
+    """Liquidation time and market impact of a position, from :func:`liquidity_addon`.
+
+    Attributes
+    ----------
+    days : float or numpy.ndarray
+        Days needed to liquidate the position at the participation rate, ``N / (p ADV)``.
+    impact : float or numpy.ndarray
+        Square-root market impact ``k sigma sqrt(N / ADV)``, a fraction of notional.
+
+    Both are floats for a scalar notional and arrays of the notional's shape otherwise.
+    """
+
+    days: Any
+    impact: Any
+
+
 def liquidity_addon(
     notional: float | np.ndarray,
     adv: float,
     sigma_daily: float,
     participation: float = 0.1,
     impact_k: float = 1.0,
-) -> dict[str, np.ndarray | float]:
+) -> LiquidityAddon:
     """Days to liquidate and square-root market impact of a position.
 
     Parameters
@@ -172,9 +193,15 @@ def liquidity_addon(
 
     Returns
     -------
-    dict
+    LiquidityAddon
         ``days``: ``N / (participation ADV)``; ``impact``: ``k sigma sqrt(N / ADV)`` (fraction of
-        notional).
+        notional); floats for a scalar ``notional``, arrays of its shape otherwise.
+
+    Raises
+    ------
+    ConfigError
+        If ``adv`` is not positive, ``participation`` lies outside (0, 1], or ``impact_k`` or
+        ``sigma_daily`` is negative.
     """
     if not adv > 0:
         raise ConfigError(f"adv (average daily traded value) must be > 0, got {adv!r}")
@@ -186,8 +213,8 @@ def liquidity_addon(
     days = n / (participation * adv)
     impact = impact_k * sigma_daily * np.sqrt(n / adv)
     if n.ndim == 0:
-        return {"days": float(days), "impact": float(impact)}
-    return {"days": days, "impact": impact}
+        return LiquidityAddon(days=float(days), impact=float(impact))
+    return LiquidityAddon(days=days, impact=impact)
 
 
 def tier_table(
@@ -245,9 +272,9 @@ def tier_table(
         raise ConfigError(f"horizon_days must be > 0, got {horizon_days!r}")
     caps = b[1:]
     liq = liquidity_addon(caps, adv, sigma_daily, participation, impact_k)
-    scale = np.sqrt((horizon_days + liq["days"] / 3.0) / horizon_days)
-    im = np.maximum.accumulate(np.minimum(im_rate * scale + liq["impact"], cap))
-    mm = np.maximum.accumulate(np.minimum(mm_rate * scale + liq["impact"], cap))
+    scale = np.sqrt((horizon_days + liq.days / 3.0) / horizon_days)
+    im = np.maximum.accumulate(np.minimum(im_rate * scale + liq.impact, cap))
+    mm = np.maximum.accumulate(np.minimum(mm_rate * scale + liq.impact, cap))
     im = np.asarray(round_rate(im, rounding_step, cap=cap), dtype=float)
     mm = np.minimum(np.asarray(round_rate(mm, rounding_step, cap=cap), dtype=float), im)
     table = pd.DataFrame(
@@ -255,7 +282,7 @@ def tier_table(
             "tier": np.arange(1, len(caps) + 1),
             "notional_floor": b[:-1],
             "notional_cap": caps,
-            "days_to_liquidate": liq["days"],
+            "days_to_liquidate": liq.days,
             "im_rate": im,
             "mm_rate": mm,
             "max_leverage": max_leverage(im),

@@ -1,7 +1,7 @@
 """Options on crypto futures: prices, Greeks, implied volatility, inverse contracts, grid margin.
 
-* :mod:`~riskkit.options.pricing`: Black-76 and Black-Scholes prices, Greeks (vega per 1.00 of
-  volatility, theta per year), implied volatility by Brent's method.
+* :mod:`~riskkit.options.pricing`: Black-76 and Black-Scholes prices, Greeks (a :class:`Greeks`;
+  vega per 1.00 of volatility, theta per year), implied volatility by Brent's method.
 * :mod:`~riskkit.options.inverse`: Deribit's coin-margined conventions (premium in coin, inverse
   futures P&L).
 * :mod:`~riskkit.options.scenarios`: full-revaluation scenario grids (Deribit-style portfolio
@@ -16,6 +16,7 @@ from riskkit.options.inverse import (
     premium_to_usd,
 )
 from riskkit.options.pricing import (
+    Greeks,
     black76_price,
     black_scholes_price,
     greeks,
@@ -39,6 +40,7 @@ from riskkit.options.scenarios import (
 __all__ = [
     "DERIBIT_BTC_PRICE_RANGE",
     "GridCalibration",
+    "Greeks",
     "GridMarginResult",
     "black76_price",
     "black_scholes_price",

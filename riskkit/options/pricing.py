@@ -17,12 +17,14 @@ Units (the same everywhere in :mod:`riskkit.options`):
   Black-Scholes, the futures price ``F`` for Black-76), ``gamma`` its derivative.
 
 Pandas in, pandas out: if any array argument is a :class:`pandas.Series`, the result is a Series
-(or a DataFrame for :func:`greeks`) with that Series' index.
+with that Series' index (for :func:`greeks`, a :class:`Greeks` of such Series, whose
+:meth:`Greeks.to_frame` is a DataFrame with that index).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,7 @@ from scipy.special import ndtr
 from riskkit.exceptions import ConfigError, DataError
 
 __all__ = [
+    "Greeks",
     "black76_price",
     "black_scholes_price",
     "greeks",
@@ -128,7 +131,12 @@ def _gbsm(
     b: np.ndarray,
     is_call: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Generalised Black-Scholes-Merton value and Greeks (Haug 2007, ch. 1 and 2)."""
+    """Generalised Black-Scholes-Merton value and Greeks (Haug 2007, ch. 1 and 2).
+
+    Private kernel of :func:`greeks` (which wraps it in a :class:`Greeks`) and of the scenario
+    grids: a dict of same-shaped arrays keyed ``price``, ``delta``, ``gamma``, ``vega``,
+    ``theta``.
+    """
     sqrt_t = np.sqrt(T)
     vol_t = sigma * sqrt_t
     carry = np.exp((b - r) * T)
@@ -268,6 +276,63 @@ def black76_price(
     return _wrap(np.asarray(out), index, "price")
 
 
+@dataclass(frozen=True)
+class Greeks:
+    """Price and Greeks of European options (see :func:`greeks` for units).
+
+    Each attribute has the type of the inputs of :func:`greeks`: a float for scalar inputs, an
+    ndarray for arrays, a Series (named after the attribute, with the input Series' index) when
+    an input is a Series.
+
+    Attributes
+    ----------
+    price : float, ndarray or Series
+        Option value, in the currency of the underlying.
+    delta : float, ndarray or Series
+        ``dV/dU`` with respect to the model's underlying (``F`` for Black-76, ``S`` for
+        Black-Scholes).
+    gamma : float, ndarray or Series
+        ``d2V/dU2``.
+    vega : float, ndarray or Series
+        ``dV/dsigma`` per 1.00 of volatility (divide by 100 for a vol point).
+    theta : float, ndarray or Series
+        ``-dV/dT`` per year of calendar time (divide by 365 for a crypto day).
+    """
+
+    price: Any
+    delta: Any
+    gamma: Any
+    vega: Any
+    theta: Any
+
+    def to_frame(self) -> pd.DataFrame:
+        """The price and Greeks as a table, one column each (``price`` ... ``theta``).
+
+        Returns
+        -------
+        DataFrame
+            Indexed like the input Series if there was one; otherwise a ``RangeIndex`` (one row
+            for scalar inputs).
+
+        Raises
+        ------
+        ConfigError
+            If the Greeks are arrays of more than one dimension (a table has one row per
+            option; ravel the inputs first).
+        """
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if isinstance(self.price, pd.Series):
+            return pd.DataFrame(values)
+        if np.ndim(self.price) > 1:
+            raise ConfigError(
+                f"Greeks of shape {np.shape(self.price)} do not fit one row per option; "
+                "pass 1-d inputs to greeks() for a table"
+            )
+        return pd.DataFrame(
+            {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in values.items()}
+        )
+
+
 def greeks(
     underlying: ArrayLike,
     K: ArrayLike,
@@ -277,7 +342,7 @@ def greeks(
     q: ArrayLike = 0.0,
     kind: Any = "call",
     model: str = "black76",
-) -> dict[str, Any] | pd.DataFrame:
+) -> Greeks:
     """Price, delta, gamma, vega and theta of European options.
 
     Parameters
@@ -292,9 +357,17 @@ def greeks(
 
     Returns
     -------
-    dict of ndarray, or DataFrame
-        Keys/columns ``price``, ``delta``, ``gamma``, ``vega`` (per 1.00 of volatility),
-        ``theta`` (per year of calendar time, ``-dV/dT``). A DataFrame when an input is a Series.
+    Greeks
+        ``price``, ``delta``, ``gamma``, ``vega`` (per 1.00 of volatility), ``theta`` (per year
+        of calendar time, ``-dV/dT``): floats for scalar inputs, arrays for arrays, Series with
+        the index of the first Series among ``underlying``, ``K``, ``T``, ``sigma``; as a table
+        with :meth:`Greeks.to_frame`.
+
+    Raises
+    ------
+    ConfigError
+        If ``model`` is unknown, an input is out of its domain (see :func:`black76_price`), or
+        the inputs do not broadcast.
 
     Notes
     -----
@@ -305,9 +378,7 @@ def greeks(
     names, rr, b = _model_carry(model, r, q)
     u, k, t, v = _check_inputs(underlying, K, T, sigma, names=names)
     out = _gbsm(u, k, t, v, rr, b, parse_kind(kind))
-    if index is not None:
-        return pd.DataFrame({key: np.asarray(val) for key, val in out.items()}, index=index)
-    return {key: (float(val) if np.ndim(val) == 0 else val) for key, val in out.items()}
+    return Greeks(**{key: _wrap(np.asarray(val), index, key) for key, val in out.items()})
 
 
 def implied_volatility(

@@ -172,7 +172,11 @@ def _option_values(
     full: bool = False,
     vol_floor: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """Option values on the (position, price, vol) cube by full Black-76 revaluation."""
+    """Option values on the (position, price, vol) cube by full Black-76 revaluation.
+
+    Private: the dict of :func:`riskkit.options.pricing._gbsm` (only ``price`` unless ``full``),
+    each array of shape (positions, prices, vol shocks).
+    """
     K = opt["strike"].to_numpy(dtype=float)[:, None, None]
     T0 = opt["expiry"].to_numpy(dtype=float)
     T = np.maximum(T0 - time_shift, 1e-10)[:, None, None]
@@ -281,18 +285,23 @@ class GridMarginResult:
     ----------
     initial, maintenance : float
         Initial and maintenance margin (positive, in ``currency``).
-    worst : dict
-        The scenario giving the initial margin (``price_move``, ``vol_shock``, ``loss``).
+    worst : Series
+        The scenario giving the initial margin, named ``worst``: ``price_move``, ``vol_shock``
+        and ``loss`` (weighted, positive = loss), floats.
     scenarios : DataFrame
         One row per scenario: ``price_move``, ``vol_shock``, ``weight``, ``pnl``, ``loss``
         (weighted, positive = loss).
-    currency : str
-    method : str
+    currency : {"usd", "coin"}
+        Currency of the margins and P&L.
+    method : {"deribit_grid", "span"}
+        The grid that produced the result.
+    params : dict
+        The grid's settings as passed (for display; every number of the result is above).
     """
 
     initial: float
     maintenance: float
-    worst: dict
+    worst: pd.Series
     scenarios: pd.DataFrame
     currency: str
     method: str
@@ -319,11 +328,14 @@ def _finish(
     table["loss"] = -table["pnl"] * table["weight"]
     i = int(table["loss"].to_numpy().argmax())
     initial = max(float(table["loss"].iloc[i]), 0.0)
-    worst = {
-        "price_move": float(table["price_move"].iloc[i]),
-        "vol_shock": float(table["vol_shock"].iloc[i]),
-        "loss": float(table["loss"].iloc[i]),
-    }
+    worst = pd.Series(
+        {
+            "price_move": float(table["price_move"].iloc[i]),
+            "vol_shock": float(table["vol_shock"].iloc[i]),
+            "loss": float(table["loss"].iloc[i]),
+        },
+        name="worst",
+    )
     return GridMarginResult(initial, mm_ratio * initial, worst, table, currency, method, params)
 
 
@@ -581,6 +593,7 @@ def calibrate_grid(
     volatility history (e.g. DVOL) when one is available.
     """
     from riskkit._validation import as_return_series, check_horizon, check_level
+    from riskkit.volatility.historical import ewma_filter
 
     h = int(check_horizon(horizon))
     q = check_level(quantile, "quantile")
@@ -590,12 +603,10 @@ def calibrate_grid(
     moves = r.rolling(h).sum().dropna()
     abs_moves = moves.abs()
     price_range = float(np.expm1(np.quantile(abs_moves.to_numpy(), q)))
-    # RiskMetrics variance with zero mean; seeded with the first 30 days' mean square
+    # RiskMetrics variance with zero mean, seeded with the first 30 days' mean square; the value
+    # on day t uses returns before t (riskkit.volatility.ewma_filter, forecast form)
     x2 = r.to_numpy() ** 2
-    var = np.empty_like(x2)
-    var[0] = x2[:30].mean()
-    for t in range(1, len(x2)):
-        var[t] = lam * var[t - 1] + (1 - lam) * x2[t - 1]
+    var = ewma_filter(x2, lam, x2[:30].mean())[:-1]
     vol = pd.Series(np.sqrt(var), index=r.index, name="ewma_vol")
     changes = np.log(vol.shift(-h) / vol).dropna()
     vol_up = float(np.expm1(np.quantile(changes.to_numpy(), q)))

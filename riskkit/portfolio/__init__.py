@@ -1,13 +1,15 @@
 """Multi-asset portfolios: aligned returns, correlation (sample, EWMA, DCC), FHS VaR/ES, offsets.
 
-* :mod:`~riskkit.portfolio.positions`: align returns on common dates (dropped dates reported),
-  notionals from quantities, portfolio P&L (losses are ``-pnl``).
+* :mod:`~riskkit.portfolio.positions`: align returns on common dates (an
+  :class:`AlignedReturns` with the dropped dates), notionals from quantities, portfolio P&L
+  (losses are ``-pnl``).
 * :mod:`~riskkit.portfolio.correlation`: sample, rolling and RiskMetrics EWMA correlation.
 * :mod:`~riskkit.portfolio.dcc`: univariate filters and Engle's DCC(1,1) by two-step QMLE.
 * :mod:`~riskkit.portfolio.fhs`: portfolio VaR/ES by filtered historical simulation on joint
   standardised residuals, h-day paths, optional re-correlation.
 * :mod:`~riskkit.portfolio.offsets`: portfolio margin vs the sum of single-asset margins, its path
-  over time, its sensitivity to correlation, and the EMIR RTS 153/2013 Art. 27(4) cap.
+  over time (:class:`OffsetPath`), its sensitivity to correlation, and the EMIR RTS 153/2013
+  Art. 27(4) cap.
 """
 
 from riskkit.portfolio.correlation import (
@@ -19,6 +21,7 @@ from riskkit.portfolio.correlation import (
 )
 from riskkit.portfolio.dcc import (
     DCC,
+    DCCCorrelationFit,
     DCCResult,
     UnivariateFilter,
     dcc_correlations,
@@ -29,11 +32,13 @@ from riskkit.portfolio.dcc import (
 from riskkit.portfolio.fhs import PortfolioRisk, portfolio_fhs, var_es
 from riskkit.portfolio.offsets import (
     EMIR_MAX_REDUCTION,
+    OffsetPath,
     capped_margin,
     offset_vs_correlation,
     rolling_offset,
 )
 from riskkit.portfolio.positions import (
+    AlignedReturns,
     align_returns,
     check_notionals,
     notionals_from_quantities,
@@ -42,9 +47,12 @@ from riskkit.portfolio.positions import (
 )
 
 __all__ = [
+    "AlignedReturns",
     "DCC",
+    "DCCCorrelationFit",
     "DCCResult",
     "EMIR_MAX_REDUCTION",
+    "OffsetPath",
     "PortfolioRisk",
     "UnivariateFilter",
     "align_returns",

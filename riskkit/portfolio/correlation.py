@@ -10,9 +10,9 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from riskkit.exceptions import ConfigError, DataError
+from riskkit.volatility.historical import ewma_filter
 
 __all__ = [
     "sample_correlation",
@@ -132,11 +132,8 @@ def ewma_covariance(returns: pd.DataFrame, lam: float = 0.94, seed_window: int =
     T, N = r.shape
     outer = r[:, :, None] * r[:, None, :]
     s0 = outer[: min(seed_window, T)].mean(axis=0)
-    # S_t - lam S_{t-1} = (1 - lam) r_{t-1} r_{t-1}' is a first-order linear filter along time
-    x = np.concatenate([s0[None], (1 - lam) * outer], axis=0).reshape(T + 1, N * N)
-    zi = np.zeros((1, N * N))
-    s = lfilter([1.0], [1.0, -lam], x, axis=0, zi=zi)[0]
-    return s.reshape(T + 1, N, N)
+    # the EWMA of riskkit (riskkit.volatility.ewma_filter) on each entry of the outer products
+    return ewma_filter(outer, lam, s0)
 
 
 def ewma_correlation(

@@ -3,8 +3,9 @@
 Neither ``arch`` nor ``statsmodels`` ships a maintained DCC, so riskkit implements the standard
 two-step quasi-maximum-likelihood estimator:
 
-1. each asset gets a univariate GARCH(1,1) (or GJR-GARCH(1,1,1)) fitted with ``arch``; its
-   standardised residuals ``z_t = (r_t - mu) / sigma_t`` are kept;
+1. each asset gets a univariate GARCH(1,1) (or GJR-GARCH(1,1,1)) from riskkit's GARCH layer
+   (:class:`riskkit.volatility.GarchSpec`, estimated by ``arch``; or an EWMA / constant
+   volatility); its standardised residuals ``z_t = (r_t - mu) / sigma_t`` are kept;
 2. the correlation stage maximises the correlation part of the Gaussian log-likelihood
 
    ``L_C(a, b) = -1/2 sum_t [log|R_t| + z_t' R_t^{-1} z_t - z_t' z_t]``
@@ -28,7 +29,7 @@ conditional correlation multivariate GARCH", NBER Working Paper 8554 (multi-step
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,11 +38,15 @@ from scipy.signal import lfilter
 
 from riskkit.exceptions import ConfigError, ConvergenceWarning, DataError, ModelError
 from riskkit.portfolio.correlation import pairs_from_matrices
+from riskkit.volatility.garch import GarchResult, GarchSpec
+from riskkit.volatility.historical import ewma_filter
+from riskkit.volatility.recursion import filter_variance
 
 __all__ = [
     "UnivariateFilter",
     "fit_univariate",
     "dcc_correlations",
+    "DCCCorrelationFit",
     "fit_dcc_correlation",
     "DCC",
     "DCCResult",
@@ -69,6 +74,10 @@ class UnivariateFilter:
         Standardised residuals ``(r_t - mu) / sigma_t``.
     next_sigma : float
         Volatility forecast for the day after the sample.
+    last_eps : float
+        Residual of the last date.
+    garch : GarchResult or None
+        The GARCH/GJR fit behind the filter (``None`` for EWMA and constant volatility).
     """
 
     model: str
@@ -81,6 +90,7 @@ class UnivariateFilter:
     std_resid: pd.Series
     next_sigma: float
     last_eps: float
+    garch: GarchResult | None = None
 
     def params(self) -> pd.Series:
         return pd.Series(
@@ -94,18 +104,6 @@ class UnivariateFilter:
         )
 
 
-def _recursion(
-    eps: np.ndarray, omega: float, alpha: float, gamma: float, beta: float, s0: float
-) -> np.ndarray:
-    """sigma2 path of length len(eps) + 1 (the last entry is the one-step-ahead forecast)."""
-    out = np.empty(len(eps) + 1)
-    out[0] = s0
-    shock = (alpha + gamma * (eps < 0)) * eps**2
-    for t in range(len(eps)):
-        out[t + 1] = omega + shock[t] + beta * out[t]
-    return out
-
-
 def fit_univariate(
     returns: pd.Series,
     model: str = "garch",
@@ -113,16 +111,18 @@ def fit_univariate(
     mean: str = "constant",
     lam: float = 0.94,
 ) -> UnivariateFilter:
-    """Fit a univariate volatility filter (GARCH/GJR via ``arch``, or EWMA / constant).
+    """Fit a univariate volatility filter (GARCH/GJR, or EWMA / constant).
 
     Parameters
     ----------
     returns : Series
         Daily log returns (fractions) without gaps.
     model : {"garch", "gjr", "ewma", "constant"}
-        GARCH(1,1), GJR-GARCH(1,1,1) (both by ``arch``), RiskMetrics EWMA, or constant volatility.
-    dist : {"normal", "t", "skewt"}
-        Innovation distribution for the ``arch`` likelihood (``"normal"`` = QMLE).
+        GARCH(1,1) or GJR-GARCH(1,1,1) (:class:`riskkit.volatility.GarchSpec`, estimated by
+        ``arch``), RiskMetrics EWMA (:func:`riskkit.volatility.ewma_filter`, started from the
+        mean square of the first 30 returns), or constant volatility.
+    dist : {"normal", "t", "skewt", "ged"}
+        Innovation distribution of the GARCH likelihood (``"normal"`` = QMLE).
     mean : {"constant", "zero"}
         Mean model.
     lam : float
@@ -131,6 +131,13 @@ def fit_univariate(
     Returns
     -------
     UnivariateFilter
+
+    Notes
+    -----
+    The GARCH filter uses the maximum-likelihood estimate as it is: a fit that does not converge
+    warns and keeps the optimiser's last iterate, and no EWMA fallback replaces it (unlike
+    :meth:`riskkit.volatility.GarchSpec.fit`'s ``fit_params``), so that every asset of a DCC has
+    the model it was asked for. Its variances are :func:`riskkit.volatility.filter_variance`.
     """
     if model not in _VOL_MODELS:
         raise ConfigError(f"vol model must be one of {_VOL_MODELS}, got {model!r}")
@@ -144,49 +151,34 @@ def fit_univariate(
         raise DataError(f"{r.name}: returns contain NaN or inf; align them first")
     if np.std(x) == 0:
         raise ModelError(f"{r.name}: returns are constant; no volatility to model")
+    garch = None
     if model in ("garch", "gjr"):
-        from arch import arch_model
-
-        # arch is best conditioned on returns in percent
-        am = arch_model(
-            100 * x,
-            mean="Constant" if mean == "constant" else "Zero",
-            vol="GARCH",
-            p=1,
-            o=1 if model == "gjr" else 0,
-            q=1,
-            dist=dist,
-            rescale=False,
-        )
+        spec = GarchSpec("GJR" if model == "gjr" else "GARCH", dist=dist, mean=mean, min_obs=30)
         with warnings.catch_warnings():
+            # the fit's own warnings concern the fallback, which is not used here
             warnings.simplefilter("ignore")
-            res = am.fit(disp="off", show_warning=False)
-        if res.convergence_flag != 0:
+            garch = spec.fit(r)
+        if garch.convergence_flag != 0:
             warnings.warn(
-                f"{r.name}: arch GARCH fit did not converge (flag {res.convergence_flag}); "
+                f"{r.name}: GARCH fit did not converge (flag {garch.convergence_flag}); "
                 "using its last iterate",
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        p = res.params
-        mu = float(p.get("mu", 0.0)) / 100
-        omega = float(p["omega"]) / 1e4
-        alpha = float(p["alpha[1]"])
-        gamma = float(p.get("gamma[1]", 0.0))
-        beta = float(p["beta[1]"])
-        # arch backcasts sigma2_0 with an exponential smoother of the first squared residuals
-        s0 = float(res.conditional_volatility[0] / 100) ** 2
+        p = garch.raw_params
+        mu, omega, alpha, beta = p.mu, p.omega, p.alpha[0], p.beta[0]
+        gamma = p.gamma[0] if p.o else 0.0
+        s2 = filter_variance(p, x)
     elif model == "ewma":
         if not 0 < lam < 1:
             raise ConfigError(f"lam must be in (0, 1), got {lam}")
         mu, omega, alpha, gamma, beta = 0.0, 0.0, 1 - lam, 0.0, lam
-        s0 = float(np.mean(x[:30] ** 2))
+        s2 = ewma_filter(x**2, lam, float(np.mean(x[:30] ** 2)))
     else:
         mu = float(x.mean()) if mean == "constant" else 0.0
         omega, alpha, gamma, beta = float(np.mean((x - mu) ** 2)), 0.0, 0.0, 0.0
-        s0 = omega
+        s2 = np.full(len(x) + 1, omega)
     eps = x - mu
-    s2 = _recursion(eps, omega, alpha, gamma, beta, s0)
     sigma = np.sqrt(s2[:-1])
     return UnivariateFilter(
         model=model,
@@ -199,6 +191,7 @@ def fit_univariate(
         std_resid=pd.Series(eps / sigma, index=r.index, name=r.name),
         next_sigma=float(np.sqrt(s2[-1])),
         last_eps=float(eps[-1]),
+        garch=garch,
     )
 
 
@@ -259,9 +252,41 @@ def _neg_loglik(theta: np.ndarray, z: np.ndarray, qbar: np.ndarray) -> float:
     return 0.5 * float(np.sum(logdet + quad - np.einsum("ti,ti->t", z, z)))
 
 
+@dataclass(frozen=True)
+class DCCCorrelationFit:
+    """The correlation stage of a DCC(1,1) fit (see :func:`fit_dcc_correlation`).
+
+    Attributes
+    ----------
+    a, b : float
+        DCC parameters of ``Q_t = (1 - a - b) Qbar + a z_{t-1} z_{t-1}' + b Q_{t-1}``
+        (``a, b >= 0``, ``a + b < 1``).
+    qbar : ndarray, shape (N, N)
+        Correlation target: the sample second moment ``z' z / T`` of the residuals.
+    loglik : float
+        Correlation part of the Gaussian log-likelihood at ``(a, b)``.
+    converged : bool
+        Whether SLSQP reported success (if not, ``a`` and ``b`` are its last iterate).
+    message : str
+        SLSQP's exit message.
+    """
+
+    a: float
+    b: float
+    qbar: np.ndarray
+    loglik: float
+    converged: bool
+    message: str
+
+    @property
+    def params(self) -> pd.Series:
+        """``a`` and ``b`` as a Series named ``dcc``."""
+        return pd.Series({"a": self.a, "b": self.b}, name="dcc")
+
+
 def fit_dcc_correlation(
     z: np.ndarray | pd.DataFrame, starts: tuple[tuple[float, float], ...] | None = None
-) -> dict:
+) -> DCCCorrelationFit:
     """Correlation stage of the DCC(1,1) two-step QMLE on standardised residuals.
 
     Parameters
@@ -273,8 +298,13 @@ def fit_dcc_correlation(
 
     Returns
     -------
-    dict
+    DCCCorrelationFit
         ``a``, ``b``, ``qbar``, ``loglik`` (correlation part), ``converged``, ``message``.
+
+    Raises
+    ------
+    DataError
+        If ``z`` is not T x N with N >= 2, has fewer than 100 rows, or holds NaN or inf.
     """
     zz = np.asarray(z, dtype=float)
     if zz.ndim != 2 or zz.shape[1] < 2:
@@ -304,14 +334,14 @@ def fit_dcc_correlation(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return {
-        "a": max(a, 0.0),
-        "b": max(b, 0.0),
-        "qbar": qbar,
-        "loglik": -float(res.fun),
-        "converged": bool(res.success),
-        "message": str(res.message),
-    }
+    return DCCCorrelationFit(
+        a=max(a, 0.0),
+        b=max(b, 0.0),
+        qbar=qbar,
+        loglik=-float(res.fun),
+        converged=bool(res.success),
+        message=str(res.message),
+    )
 
 
 @dataclass
@@ -322,26 +352,38 @@ class DCCResult:
     ----------
     params : Series
         ``a`` and ``b`` of the correlation stage.
-    univariate : dict
-        Asset -> :class:`UnivariateFilter`.
+    univariate : dict of str to UnivariateFilter
+        The univariate filter of each asset.
     std_resid : DataFrame
         Standardised residuals.
+    qbar : ndarray, shape (N, N)
+        Correlation target (sample second moment of ``std_resid``).
     Q, R : ndarray, shape (T + 1, N, N)
         Quasi-correlation and correlation paths (entry t conditional on data up to t-1; the
         last entry is the next-day forecast).
     loglik : float
         Correlation-stage log-likelihood.
+    converged : bool
+        Whether the correlation stage converged.
+    message : str
+        The correlation-stage optimiser's exit message.
+    vol, dist, mean : str
+        The univariate volatility model, innovation distribution and mean model
+        (see :class:`DCC`).
     """
 
     params: pd.Series
-    univariate: dict
+    univariate: dict[str, UnivariateFilter]
     std_resid: pd.DataFrame
     qbar: np.ndarray
     Q: np.ndarray
     R: np.ndarray
     loglik: float
     converged: bool
-    info: dict = field(default_factory=dict)
+    message: str
+    vol: str
+    dist: str
+    mean: str
 
     @property
     def assets(self) -> pd.Index:
@@ -386,8 +428,8 @@ class DCC:
     ----------
     vol : {"garch", "gjr", "ewma", "constant"}
         Univariate volatility filter for every asset (see :func:`fit_univariate`).
-    dist : {"normal", "t", "skewt"}
-        Innovation distribution of the univariate ``arch`` fits (normal = QMLE).
+    dist : {"normal", "t", "skewt", "ged"}
+        Innovation distribution of the univariate GARCH fits (normal = QMLE).
     mean : {"constant", "zero"}
         Mean model of the univariate fits.
 
@@ -416,17 +458,20 @@ class DCC:
         }
         z = pd.DataFrame({c: f.std_resid for c, f in fits.items()}, index=returns.index)
         stage2 = fit_dcc_correlation(z.to_numpy())
-        Q, R = dcc_correlations(z.to_numpy(), stage2["a"], stage2["b"], stage2["qbar"])
+        Q, R = dcc_correlations(z.to_numpy(), stage2.a, stage2.b, stage2.qbar)
         return DCCResult(
-            params=pd.Series({"a": stage2["a"], "b": stage2["b"]}, name="dcc"),
+            params=stage2.params,
             univariate=fits,
             std_resid=z,
-            qbar=stage2["qbar"],
+            qbar=stage2.qbar,
             Q=Q,
             R=R,
-            loglik=stage2["loglik"],
-            converged=stage2["converged"],
-            info={"message": stage2["message"], "vol": self.vol, "dist": self.dist},
+            loglik=stage2.loglik,
+            converged=stage2.converged,
+            message=stage2.message,
+            vol=self.vol,
+            dist=self.dist,
+            mean=self.mean,
         )
 
 

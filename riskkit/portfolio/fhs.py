@@ -20,7 +20,7 @@ and the portfolio margin are comparable (see :mod:`riskkit.portfolio.offsets`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -87,6 +87,22 @@ class PortfolioRisk:
     simulated_returns : DataFrame (n_sims x assets)
         Simulated h-day log returns, for revaluing non-linear positions (e.g. options with
         :func:`riskkit.options.var_margin`).
+    horizon : int
+        Margin horizon in days.
+    levels : tuple of float
+        Confidence levels of ``table``.
+    vol_model : str
+        Univariate volatility filter of the assets (that of ``dcc`` when one was used).
+    correlation_method : {"empirical", "dcc", "matrix"}
+        How the simulated residuals were correlated (``"matrix"``: a given target matrix).
+    n_sims : int
+        Number of simulated paths.
+    n_obs : int
+        Number of dates of returns the filters used.
+    pnl : {"exact", "linear"}
+        P&L of a position: exact revaluation or linear in the return.
+    last_date : Timestamp
+        Last date of returns: the simulation starts the day after.
     """
 
     table: pd.DataFrame
@@ -97,7 +113,12 @@ class PortfolioRisk:
     simulated_returns: pd.DataFrame
     horizon: int
     levels: tuple[float, ...]
-    info: dict = field(default_factory=dict)
+    vol_model: str
+    correlation_method: str
+    n_sims: int
+    n_obs: int
+    pnl: str
+    last_date: pd.Timestamp
 
     def margin(self, level: float, measure: str = "es") -> pd.Series:
         """Stand-alone margins per position, the portfolio margin and their sum."""
@@ -288,12 +309,10 @@ def portfolio_fhs(
         simulated_returns=pd.DataFrame(cum, columns=assets),
         horizon=h,
         levels=lv,
-        info={
-            "vol_model": vol_model if not use_dcc else dcc.info.get("vol"),
-            "correlation": correlation if isinstance(correlation, str) else "matrix",
-            "n_sims": int(n_sims),
-            "n_obs": T,
-            "pnl": pnl,
-            "last_date": returns.index[-1],
-        },
+        vol_model=dcc.vol if dcc is not None else vol_model,
+        correlation_method=correlation if isinstance(correlation, str) else "matrix",
+        n_sims=int(n_sims),
+        n_obs=T,
+        pnl=pnl,
+        last_date=returns.index[-1],
     )

@@ -15,6 +15,7 @@ crash: a long/short pair loses its hedge exactly when it is needed (see
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,13 @@ from riskkit.portfolio.fhs import var_es
 from riskkit.portfolio.positions import check_notionals
 from riskkit.risk.closed_form import normal_var_es
 
-__all__ = ["capped_margin", "rolling_offset", "offset_vs_correlation", "EMIR_MAX_REDUCTION"]
+__all__ = [
+    "capped_margin",
+    "OffsetPath",
+    "rolling_offset",
+    "offset_vs_correlation",
+    "EMIR_MAX_REDUCTION",
+]
 
 EMIR_MAX_REDUCTION = 0.8
 """Largest share of the offset a CCP may pass on: Reg. (EU) 153/2013 Art. 27(4)."""
@@ -94,6 +101,41 @@ def _normal_k(level: float, measure: str) -> float:
     return var if measure == "var" else es
 
 
+@dataclass(frozen=True)
+class OffsetPath:
+    """Stand-alone margins, portfolio margin and capped offset over time (:func:`rolling_offset`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        Index ``date`` (the forecast date: the margin for date t uses returns up to t-1); columns
+        ``single_<asset>`` (stand-alone margin of each position), the columns of
+        :func:`capped_margin` (``sum_single``, ``portfolio``, ``offset``, ``offset_ratio``,
+        ``reduction``, ``margin``) and, for two assets, ``correlation`` (the rolling sample or
+        EWMA estimate). Margins are positive, in the currency of the notionals.
+    level : float
+        Confidence level of the margins.
+    measure : {"es", "var"}
+        Risk measure of the margins.
+    method : {"historical", "ewma"}
+        How the margins were computed.
+    window : int or None
+        Historical window in days (``None`` for ``method="ewma"``).
+    lam : float or None
+        EWMA decay (``None`` for ``method="historical"``).
+    max_reduction : float
+        Share of the offset passed on (the cap of :func:`capped_margin`).
+    """
+
+    table: pd.DataFrame
+    level: float
+    measure: str
+    method: str
+    window: int | None
+    lam: float | None
+    max_reduction: float
+
+
 def rolling_offset(
     returns: pd.DataFrame,
     notionals: pd.Series | Mapping[str, float],
@@ -103,7 +145,7 @@ def rolling_offset(
     window: int = 365,
     lam: float = 0.94,
     max_reduction: float = EMIR_MAX_REDUCTION,
-) -> pd.DataFrame:
+) -> OffsetPath:
     """Path of stand-alone margins, portfolio margin and offset over time (no look-ahead).
 
     Parameters
@@ -129,10 +171,10 @@ def rolling_offset(
 
     Returns
     -------
-    DataFrame
-        Indexed by the forecast date (the margin for date t uses returns up to t-1), columns
-        ``single_<asset>``, the columns of :func:`capped_margin`, and for two assets the
-        correlation estimate ``correlation`` (rolling sample or EWMA).
+    OffsetPath
+        ``table`` indexed by the forecast date (the margin for date t uses returns up to t-1),
+        columns ``single_<asset>``, the columns of :func:`capped_margin`, and for two assets the
+        correlation estimate ``correlation`` (rolling sample or EWMA); and the settings used.
     """
     lvl = check_level(level)
     if measure not in ("es", "var"):
@@ -183,8 +225,15 @@ def rolling_offset(
     if corr is not None:
         out["correlation"] = corr.to_numpy()
     out.index.name = "date"
-    out.attrs.update({"level": lvl, "measure": measure, "method": method})
-    return out
+    return OffsetPath(
+        table=out,
+        level=lvl,
+        measure=measure,
+        method=method,
+        window=int(window) if method == "historical" else None,
+        lam=float(lam) if method == "ewma" else None,
+        max_reduction=float(max_reduction),
+    )
 
 
 def offset_vs_correlation(

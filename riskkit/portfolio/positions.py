@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pandas as pd
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 
 __all__ = [
+    "AlignedReturns",
     "align_returns",
     "check_notionals",
     "notionals_from_quantities",
@@ -25,11 +27,42 @@ def _show(dates: pd.Index, k: int = 5) -> str:
     return f"{shown}{more}"
 
 
+@dataclass(frozen=True)
+class AlignedReturns:
+    """Returns on common dates and the dates that were dropped (see :func:`align_returns`).
+
+    Attributes
+    ----------
+    returns : DataFrame
+        Aligned returns: index ``date`` (sorted, the dates on which every asset has a finite
+        return), one float column per asset.
+    dropped : DataFrame
+        One row per dropped date (index ``date``, sorted), one bool column per asset (the columns
+        of :attr:`returns`): True where that asset had no finite return on that date. Empty
+        (no rows) when nothing was dropped.
+    """
+
+    returns: pd.DataFrame
+    dropped: pd.DataFrame
+
+    def dropped_dates(self, asset: str) -> pd.Index:
+        """Dates dropped because ``asset`` had no finite return on them.
+
+        Raises
+        ------
+        DataError
+            If ``asset`` is not one of the columns.
+        """
+        if asset not in self.dropped.columns:
+            raise DataError(f"no asset {asset!r}; assets: {list(self.dropped.columns)}")
+        return self.dropped.index[self.dropped[asset].to_numpy()]
+
+
 def align_returns(
     returns: pd.DataFrame | Mapping[str, pd.Series],
     how: str = "inner",
     warn: bool = True,
-) -> pd.DataFrame:
+) -> AlignedReturns:
     """Put several assets' returns on common dates, saying which dates were dropped.
 
     Parameters
@@ -41,14 +74,21 @@ def align_returns(
         :class:`~riskkit.exceptions.DataQualityWarning` listing, per asset, the dates dropped
         because that asset was missing; ``"error"`` raises :class:`DataError` instead.
     warn : bool
-        Set False to silence the warning (the dropped dates are still recorded in
-        ``result.attrs["dropped_dates"]``).
+        Set False to silence the warning (the dropped dates are still in ``result.dropped``).
 
     Returns
     -------
-    DataFrame
-        Aligned returns, index named ``date``, sorted; ``attrs["dropped_dates"]`` maps each asset
-        to the dates on which it was missing.
+    AlignedReturns
+        ``returns``: the aligned returns (index ``date``, sorted); ``dropped``: the dropped
+        dates, with one bool column per asset saying which asset was missing.
+
+    Raises
+    ------
+    DataError
+        If no asset is given, the index has duplicate dates, a column is not numeric, no date
+        has a return for every asset, or (``how="error"``) any date would be dropped.
+    ConfigError
+        If ``how`` is not ``"inner"`` or ``"error"``.
     """
     if isinstance(returns, Mapping):
         if not returns:
@@ -71,26 +111,29 @@ def align_returns(
         raise DataError(f"returns must be numeric: {exc}") from None
     frame = frame.sort_index()
     bad = ~np.isfinite(frame.to_numpy())
-    dropped = {
-        str(col): frame.index[bad[:, j]] for j, col in enumerate(frame.columns) if bad[:, j].any()
-    }
-    if dropped:
-        detail = "; ".join(f"{k}: {len(v)} date(s) {_show(v)}" for k, v in dropped.items())
+    row_bad = bad.any(axis=1)
+    dropped = pd.DataFrame(bad[row_bad], index=frame.index[row_bad], columns=frame.columns)
+    dropped.index.name = "date"
+    if row_bad.any():
+        detail = "; ".join(
+            f"{col}: {int(bad[:, j].sum())} date(s) {_show(frame.index[bad[:, j]])}"
+            for j, col in enumerate(frame.columns)
+            if bad[:, j].any()
+        )
         if how == "error":
             raise DataError(f"returns are not aligned: missing values for {detail}")
         if warn:
             warnings.warn(
-                f"align_returns dropped {int(bad.any(axis=1).sum())} of {len(frame)} dates on "
+                f"align_returns dropped {int(row_bad.sum())} of {len(frame)} dates on "
                 f"which an asset has no finite return ({detail})",
                 DataQualityWarning,
                 stacklevel=2,
             )
-        frame = frame.loc[~bad.any(axis=1)]
+        frame = frame.loc[~row_bad]
     if len(frame) == 0:
         raise DataError("returns: no date on which every asset has a return")
     frame.index.name = "date"
-    frame.attrs["dropped_dates"] = dropped
-    return frame
+    return AlignedReturns(returns=frame, dropped=dropped)
 
 
 def check_notionals(

@@ -6,7 +6,7 @@ convenience ``estimate``.
 """
 
 from riskkit.risk.base import RiskEstimator, RiskForecast
-from riskkit.risk.bootstrap import bootstrap_ci
+from riskkit.risk.bootstrap import BootstrapCI, bootstrap_ci
 from riskkit.risk.closed_form import (
     empirical_var_es,
     normal_var_es,
@@ -14,6 +14,7 @@ from riskkit.risk.closed_form import (
     weighted_var_es,
 )
 from riskkit.risk.evt import EVTParams, EVTPeaksOverThreshold, gpd_tail_var_es
+from riskkit.risk.fast_garch import FastGarch
 from riskkit.risk.historical import FilteredHistoricalSimulation, HistoricalSimulation
 from riskkit.risk.parametric import (
     CornishFisher,
@@ -24,10 +25,12 @@ from riskkit.risk.parametric import (
 )
 
 __all__ = [
+    "BootstrapCI",
     "CornishFisher",
     "CornishFisherParams",
     "EVTParams",
     "EVTPeaksOverThreshold",
+    "FastGarch",
     "FilteredHistoricalSimulation",
     "GarchParametric",
     "HistoricalSimulation",

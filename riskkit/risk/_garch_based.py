@@ -84,7 +84,7 @@ def aggregate_variance(
     it does not exist (EGARCH with Student-t innovations beyond one step)."""
     if horizon > 1 and not finite_expected_variance(params):
         return float("nan")
-    if horizon == 1 or params.vol in ("GARCH", "GJR"):
+    if horizon == 1 or params.process.analytic_forecast:
         return float(np.sum(forecast_variance(params, returns, horizon, sigma2=sigma2)))
     _, var_paths = simulate_paths(params, returns, horizon, n_sims, rng, sigma2=sigma2)
     return float(var_paths.mean(axis=0).sum())

@@ -250,7 +250,7 @@ class EVTPeaksOverThreshold(RiskEstimator):
             g_params, r, h, self.n_sims, default_rng(rng), self._sampler(params, z), sigma2=sigma2
         )
         out = weighted_var_es(-paths.sum(axis=1), None, lv)
-        if g_params.vol == "EGARCH" and params.xi > 0:
+        if g_params.process.log_variance and params.xi > 0:
             # a Pareto-tailed shock has no exponential moment: E[sigma_(T+2)] is infinite
             infinite_es_warning(f"EVT with {g_params.vol} filter", h)
             out[:, 1] = np.inf

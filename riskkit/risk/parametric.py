@@ -23,16 +23,18 @@ from riskkit.risk._garch_based import (
 )
 from riskkit.risk.base import RiskEstimator
 from riskkit.risk.closed_form import weighted_var_es
-from riskkit.volatility.garch import GarchSpec, _choose_scale, finite_expected_variance
+from riskkit.volatility.distributions import Innovation
+from riskkit.volatility.garch import GarchSpec, choose_scale, finite_expected_variance
 from riskkit.volatility.recursion import GarchParams
 
 __all__ = ["Parametric", "CornishFisher", "GarchParametric", "IIDParams", "CornishFisherParams"]
 
 
 def _location_scale_var_es(
-    params: GarchParams, mu: float, sigma: float, levels: Sequence[float]
+    params: GarchParams | Innovation, mu: float, sigma: float, levels: Sequence[float]
 ) -> np.ndarray:
-    """VaR/ES of ``L = -(mu + sigma z)`` with ``z`` the unit-variance innovation of ``params``."""
+    """VaR/ES of ``L = -(mu + sigma z)`` with ``z`` the unit-variance innovation of ``params``
+    (anything with the ``ppf`` and ``tail_mean`` of :class:`riskkit.volatility.Innovation`)."""
     out = np.empty((len(levels), 2))
     for j, a in enumerate(levels):
         p = 1.0 - a
@@ -50,9 +52,9 @@ class IIDParams:
     sigma: float
     shape: tuple[float, ...] = ()
 
-    def innovation(self) -> GarchParams:
-        # a GarchParams carries the innovation distribution's quantile/tail-mean machinery
-        return GarchParams("GARCH", self.dist, "constant", 0.0, 0.0, (0.0,), shape=self.shape)
+    def innovation(self) -> Innovation:
+        """The standardised distribution of ``z`` (quantiles, tail means, draws)."""
+        return Innovation(self.dist, self.shape)
 
 
 class Parametric(RiskEstimator):
@@ -104,7 +106,7 @@ class Parametric(RiskEstimator):
         r = check_window(returns, self.min_obs, type(self).__name__)
         if self.dist == "normal":
             return IIDParams("normal", float(r.mean()), float(r.std(ddof=1)))
-        scale = _choose_scale(float(r.std()))
+        scale = choose_scale(float(r.std()))
         model = arch_model(r * scale, mean="Constant", vol="Constant", dist=self.dist)
         sv = None
         if isinstance(warm_start, IIDParams) and warm_start.dist == self.dist:

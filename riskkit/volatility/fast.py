@@ -1,14 +1,17 @@
-"""Fast GARCH(1,1) and GJR-GARCH(1,1,1) estimation for the rolling backtest engine.
+"""Fast maximum likelihood for GARCH(1,1) and GJR-GARCH(1,1,1): the ``backend="fast"`` of
+:meth:`riskkit.volatility.GarchSpec.fit`.
 
 The rolling engine refits a GARCH model on every forecast date. ``arch`` is the reference
 implementation but each ``arch_model(...).fit()`` pays for model construction, numerical
 gradients and a grid search for starting values. This module computes the same Gaussian or
 Student-t likelihood with an **analytic gradient** in numpy and re-estimates from the previous
-day's parameters (warm start), which is what makes daily refits cheap.
+day's parameters (warm start), which is what makes daily refits cheap. The estimator that uses
+it in the rolling engine is :class:`riskkit.risk.FastGarch`.
 
-The variance recursion ``s2[t] = x[t] + beta * s2[t-1]`` is a first-order linear filter, so
-``scipy.signal.lfilter`` computes it (and the recursion of every derivative of ``s2`` with respect
-to the parameters, stacked in one call) without a Python loop.
+The variance recursion is riskkit's one GARCH filter,
+:func:`riskkit.volatility.processes.garch_variance` (``s2[t] = x[t] + beta * s2[t-1]``, a
+first-order linear filter), and every derivative of ``s2`` with respect to the parameters obeys
+the same filter, so ``scipy.signal.lfilter`` computes them all in one call without a Python loop.
 
 Optimisation: SLSQP (bounds, stationarity constraint) in coordinates whitened by the Hessian at
 the start (numerical derivative of the analytic gradient), so that a warm start converges in
@@ -19,13 +22,12 @@ checked against a cold start (arch-like grid of starting values).
 
 Everything matches ``arch`` (version 7-8) so that the estimates coincide:
 
-* returns are scaled to percent (x100) before estimation, as ``arch`` users conventionally do;
-  parameters are reported on that scale (``omega`` in percent squared), forecasts in fractions;
+* returns are multiplied by the power of ten of :func:`riskkit.volatility.garch.choose_scale`
+  (100 for daily crypto returns) before estimation, the same rule as the ``arch`` backend;
 * parameterisation ``s2[t] = omega + alpha e[t-1]^2 + gamma e[t-1]^2 1{e[t-1] < 0} + beta s2[t-1]``;
-* initial variance: the backcast ``sum_i w_i e_i^2`` over the first ``min(75, n)`` residuals
-  with weights proportional to 0.94^i, computed once from the residuals at the starting mean
-  (sample mean for a constant mean) and held fixed during estimation; for t = 0 the asymmetric
-  term uses half the backcast;
+* initial variance: ``arch``'s backcast (:func:`riskkit.volatility.recursion.backcast`),
+  computed once from the residuals at the starting mean (sample mean for a constant mean) and
+  held fixed during estimation; for t = 0 the asymmetric term uses half the backcast;
 * bounds and constraints: ``omega`` in ``[1e-8 v, 10 v]`` (v the mean squared residual),
   ``0 <= alpha <= 1``, ``-1 <= gamma <= 2``, ``alpha + gamma >= 0``, ``0 <= beta <= 1``,
   ``alpha + gamma/2 + beta <= 1``; ``nu`` in ``[2.05, 500]``; SLSQP as in ``arch``.
@@ -34,9 +36,6 @@ The GARCH likelihood can be flat or have two optima (persistence near one with a
 zero, or a heavy-tailed sample); a warm-started estimate then follows the optimum it started in
 and may differ from a cold start's. ``benchmarks/rolling_backtest.py`` counts such days and
 compares the two likelihoods.
-
-``arch`` additionally clips the conditional variance to loose bounds (1e-6 to 1e6 times an EWMA
-variance); these never bind at sensible parameters and are not reproduced.
 
 References
 ----------
@@ -49,79 +48,58 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, signal, special, stats
 
-from riskkit.exceptions import ConfigError, ConvergenceWarning, DataError, ModelError
-from riskkit.risk.base import RiskEstimator
-from riskkit.risk.closed_form import normal_var_es, weighted_var_es
+from riskkit.exceptions import ConfigError
+from riskkit.volatility.processes import garch_variance
+from riskkit.volatility.recursion import backcast
 
-__all__ = ["FastGarch", "GarchParams", "garch_loglik", "backcast"]
+__all__ = [
+    "FAST_DISTS",
+    "FAST_VOLS",
+    "FastLikelihood",
+    "FastState",
+    "backcast",
+    "check_fast_spec",
+    "garch_loglik",
+]
 
-#: percent scaling applied to fractional returns before estimation (as ``arch`` users do)
-SCALE = 100.0
-_VOLS = ("GARCH", "GJR")
-_DISTS = ("normal", "t")
+FAST_VOLS = ("GARCH", "GJR")
+FAST_DISTS = ("normal", "t")
 _MEANS = ("zero", "constant")
 _LOG2PI = float(np.log(2 * np.pi))
 
 
-def backcast(resids: np.ndarray) -> float:
-    """``arch``'s initial variance: EWMA(0.94) weighted mean of the first min(75, n) squared residuals."""
-    tau = min(75, resids.shape[0])
-    w = 0.94 ** np.arange(tau)
-    w = w / w.sum()
-    return float(np.sum(resids[:tau] ** 2 * w))
+def __getattr__(name: str):
+    # FastGarch (a VaR/ES estimator) lives in riskkit.risk; imported lazily so that importing
+    # riskkit.volatility never imports riskkit.risk
+    if name == "FastGarch":
+        from riskkit.risk.fast_garch import FastGarch
+
+        return FastGarch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass(frozen=True)
-class GarchParams:
-    """Fitted parameters on the percent scale (``arch`` convention).
-
-    Attributes
-    ----------
-    vol, dist, mean : str
-        Model settings.
-    mu, omega, alpha, gamma, beta : float
-        Mean (percent) and variance parameters (``omega`` in percent squared); ``gamma`` is 0 for
-        GARCH, ``mu`` 0 for a zero mean.
-    nu : float
-        Student-t degrees of freedom (``inf`` for normal innovations).
-    loglik : float
-        Log-likelihood of the percent-scaled returns (comparable to ``arch``'s ``loglikelihood``).
-    nobs : int
-        Number of returns the fit used.
-    converged : bool
-        Whether the optimiser reported success.
-    info : dict
-        Optimiser iterations, message, and the fallback used if any.
-    """
-
-    vol: str
-    dist: str
-    mean: str
-    mu: float
-    omega: float
-    alpha: float
-    gamma: float
-    beta: float
-    nu: float
-    loglik: float
-    nobs: int
-    converged: bool
-    info: dict = field(default_factory=dict, compare=False)
-
-    @property
-    def persistence(self) -> float:
-        """``alpha + gamma/2 + beta``."""
-        return self.alpha + 0.5 * self.gamma + self.beta
-
-    def to_arch(self) -> np.ndarray:
-        """Parameter vector in ``arch``'s order: [mu], omega, alpha, [gamma], beta, [nu]."""
-        return _pack(self.vol, self.dist, self.mean, self)
+def check_fast_spec(vol: str, dist: str, mean: str, p: int = 1, o: int = 0, q: int = 1) -> None:
+    """Raise :class:`ConfigError` unless the fast backend estimates this model."""
+    if vol not in FAST_VOLS:
+        raise ConfigError(
+            f"the fast backend supports vol in {FAST_VOLS}, got {vol!r}; use backend='arch'"
+        )
+    if dist not in FAST_DISTS:
+        raise ConfigError(
+            f"the fast backend supports dist in {FAST_DISTS}, got {dist!r}; use backend='arch'"
+        )
+    if mean not in _MEANS:
+        raise ConfigError(f"mean must be one of {_MEANS}, got {mean!r}")
+    if (p, q) != (1, 1) or o != (1 if vol == "GJR" else 0):
+        raise ConfigError(
+            f"the fast backend estimates GARCH(1,1) and GJR(1,1,1) only, got orders "
+            f"p={p}, o={o}, q={q}; use backend='arch'"
+        )
 
 
 @functools.cache
@@ -131,26 +109,12 @@ def _names(vol: str, dist: str, mean: str) -> tuple[str, ...]:
     return tuple(names + (["nu"] if dist == "t" else []))
 
 
-def _pack(vol, dist, mean, p: GarchParams) -> np.ndarray:
-    return np.array([getattr(p, n) for n in _names(vol, dist, mean)], dtype=float)
-
-
 def _unpack(theta: np.ndarray, vol: str, dist: str, mean: str) -> dict:
     d = dict(zip(_names(vol, dist, mean), theta, strict=True))
     d.setdefault("mu", 0.0)
     d.setdefault("gamma", 0.0)
     d.setdefault("nu", np.inf)
     return d
-
-
-def _variance(
-    e: np.ndarray, omega: float, alpha: float, gamma: float, beta: float, bc: float
-) -> np.ndarray:
-    e2 = e * e
-    x = np.empty_like(e)
-    x[0] = omega + (alpha + 0.5 * gamma + beta) * bc
-    x[1:] = omega + alpha * e2[:-1] + gamma * (e2[:-1] * (e[:-1] < 0))
-    return signal.lfilter([1.0], [1.0, -beta], x)
 
 
 def garch_loglik(
@@ -170,9 +134,9 @@ def garch_loglik(
     theta : numpy.ndarray
         Parameters in ``arch`` order ([mu], omega, alpha, [gamma], beta, [nu]).
     y : numpy.ndarray
-        Returns on the scale of ``theta`` (percent for riskkit's fits).
+        Returns on the scale of ``theta`` (scaled by ``choose_scale`` for riskkit's fits).
     bc : float
-        Backcast (initial variance), see :func:`backcast`.
+        Backcast (initial variance), see :func:`riskkit.volatility.recursion.backcast`.
     vol, dist, mean : str
         Model.
     gradient : bool
@@ -198,7 +162,7 @@ def garch_loglik(
     )
     gradient = gradient or scores
     e = y - mu
-    s2 = _variance(e, omega, alpha, gamma, beta, bc)
+    s2 = garch_variance(e, omega, (alpha,), (gamma,) if vol == "GJR" else (), (beta,), bc)[:-1]
     if not (s2.min() > 0 and np.isfinite(s2.sum())):
         if scores:
             return -np.inf, np.full(len(theta), np.nan), np.full((len(theta), len(y)), np.nan)
@@ -260,82 +224,78 @@ def garch_loglik(
     return float(ll), grad
 
 
-@functools.lru_cache(maxsize=64)
-def _std_normal_var_es(level: float) -> tuple[float, float]:
-    return normal_var_es(level)
+@dataclass(frozen=True, eq=False)
+class FastState:
+    """Result of one fast-backend optimisation, kept to warm-start the next one.
 
-
-def _std_quantile_es(dist: str, level: float, nu: float) -> tuple[float, float]:
-    """VaR and ES of ``-Z`` for unit-variance Z (normal or t): the riskkit closed forms.
-
-    Normal: :func:`riskkit.risk.normal_var_es`, cached per level. Student-t: the formula of
-    :func:`riskkit.risk.student_t_var_es` with ``sigma=1`` (McNeil, Frey & Embrechts 2015,
-    eq. 2.19), evaluated with ``scipy.special`` because ``nu`` changes at every refit and the
-    ``scipy.stats`` path costs ~0.2 ms a call, about a tenth of a warm-started fit in the rolling
-    engine. ``tests/test_fast_garch.py`` asserts both equal the closed forms.
+    Attributes
+    ----------
+    theta : numpy.ndarray
+        Estimate in ``arch`` order on the scaled data.
+    scale : float
+        The power of ten the returns were multiplied by.
+    loglik : float
+        Log-likelihood of the scaled data (``arch``'s ``loglikelihood``).
+    nobs : int
+        Observations used.
+    converged : bool
+        Whether the optimiser reported success.
+    start : {"warm", "cold"}
+        Which start gave the estimate.
+    nit : int
+        Optimiser iterations.
+    message : str
+        Optimiser message.
+    precond : numpy.ndarray
+        Preconditioner (inverse Cholesky factor of the Hessian) reused by the next warm start.
     """
-    if dist == "normal":
-        return _std_normal_var_es(float(level))
-    p = 1.0 - level
-    q = float(special.stdtrit(nu, level))
-    log_pdf = (
-        special.gammaln((nu + 1) / 2)
-        - special.gammaln(nu / 2)
-        - 0.5 * np.log(nu * np.pi)
-        - 0.5 * (nu + 1) * np.log1p(q * q / nu)
-    )
-    es = np.exp(log_pdf) / p * (nu + q * q) / (nu - 1)
-    s = np.sqrt((nu - 2) / nu)
-    return float(q * s), float(es * s)
+
+    theta: np.ndarray
+    scale: float
+    loglik: float
+    nobs: int
+    converged: bool
+    start: str
+    nit: int
+    message: str
+    precond: np.ndarray
 
 
-class FastGarch(RiskEstimator):
-    """GARCH(1,1) or GJR-GARCH(1,1,1) VaR/ES with analytic-gradient estimation and warm starts.
+class FastLikelihood:
+    """Analytic-gradient maximum likelihood of GARCH(1,1) / GJR(1,1,1), normal or t.
 
     Parameters
     ----------
-    vol : {'GARCH', 'GJR'}
-        Variance model.
-    dist : {'normal', 't'}
-        Innovation distribution (Student-t standardised to unit variance, as in ``arch``).
-    mean : {'zero', 'constant'}
-        Mean model of the returns.
-    n_sims : int
-        Simulated paths for horizons longer than one period.
+    vol : {"GARCH", "GJR"}
+    dist : {"normal", "t"}
+    mean : {"zero", "constant"}
 
     Notes
     -----
-    ``fit`` returns a :class:`GarchParams` (percent scale, like ``arch``). ``forecast`` filters
-    the returns it is given through fixed parameters (backcast recomputed on that window, as
-    ``arch`` does when it refits) and gives the one-step-ahead VaR and ES in closed form; for
-    h > 1 it simulates the GARCH recursion with the estimator's innovations using ``rng``.
-    Validated against ``arch`` in ``tests/test_fast_garch.py``.
+    Works on returns already multiplied by the scale (see the module docstring);
+    :meth:`riskkit.volatility.GarchSpec.fit` and :class:`riskkit.risk.FastGarch` do the
+    scaling and convert the estimate to a :class:`riskkit.volatility.GarchParams`.
     """
 
-    min_obs = 100
-
-    def __init__(
-        self, vol: str = "GARCH", dist: str = "normal", mean: str = "zero", n_sims: int = 20_000
-    ) -> None:
-        if vol not in _VOLS:
-            raise ConfigError(f"vol must be one of {_VOLS}, got {vol!r}")
-        if dist not in _DISTS:
-            raise ConfigError(f"dist must be one of {_DISTS}, got {dist!r}")
-        if mean not in _MEANS:
-            raise ConfigError(f"mean must be one of {_MEANS}, got {mean!r}")
-        if int(n_sims) < 100:
-            raise ConfigError(f"n_sims must be >= 100, got {n_sims!r}")
+    def __init__(self, vol: str = "GARCH", dist: str = "normal", mean: str = "zero") -> None:
+        check_fast_spec(vol, dist, mean, 1, 1 if vol == "GJR" else 0, 1)
         self.vol = vol
         self.dist = dist
         self.mean = mean
-        self.n_sims = int(n_sims)
 
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return f"fast-{self.vol.lower()}-{self.dist}"
+    def __repr__(self) -> str:
+        return f"FastLikelihood({self.vol!r}, {self.dist!r}, {self.mean!r})"
 
-    # -- estimation -------------------------------------------------------------------------
-    def _bounds(self, e: np.ndarray, y: np.ndarray) -> list[tuple[float | None, float | None]]:
+    def loglik(self, theta: np.ndarray, y: np.ndarray, bc: float, **kw):
+        """:func:`garch_loglik` of this model."""
+        return garch_loglik(theta, y, bc, self.vol, self.dist, self.mean, **kw)
+
+    def residuals(self, y: np.ndarray) -> tuple[np.ndarray, float]:
+        """Residuals at the starting mean and the backcast computed from them (held fixed)."""
+        e0 = y - np.mean(y) if self.mean == "constant" else y
+        return e0, backcast(e0)
+
+    def bounds(self, e: np.ndarray, y: np.ndarray) -> list[tuple[float | None, float | None]]:
         v = float(np.mean(e * e))
         b: list[tuple[float | None, float | None]] = []
         if self.mean == "constant":
@@ -386,7 +346,7 @@ class FastGarch(RiskEstimator):
         theta = [float(np.mean(y))] if self.mean == "constant" else []
         theta += [omega, alpha] + ([gamma] if self.vol == "GJR" else []) + [beta]
         if self.dist == "t":
-            s2 = _variance(e, omega, alpha, gamma, beta, bc)
+            s2 = garch_variance(e, omega, (alpha,), (gamma,), (beta,), bc)[:-1]
             kurt = float(stats.kurtosis(e / np.sqrt(s2), fisher=False))
             theta.append(max((4.0 * kurt - 6.0) / (kurt - 3.0) if kurt > 3.75 else 12.0, 4.0))
         return np.array(theta)
@@ -399,7 +359,7 @@ class FastGarch(RiskEstimator):
         better; the BHHH outer product is the fallback away from the optimum.
         """
         n, k = len(y), len(x0)
-        ll0, g0, sc = garch_loglik(x0, y, bc, self.vol, self.dist, self.mean, scores=True)
+        ll0, g0, sc = self.loglik(x0, y, bc, scores=True)
         if not np.isfinite(ll0):
             return np.eye(k)
         hess = np.empty((k, k))
@@ -407,7 +367,7 @@ class FastGarch(RiskEstimator):
             h = 1e-6 * max(abs(x0[i]), 1e-3)
             xi = x0.copy()
             xi[i] += h
-            lli, gi = garch_loglik(xi, y, bc, self.vol, self.dist, self.mean, gradient=True)
+            lli, gi = self.loglik(xi, y, bc, gradient=True)
             hess[i] = -(gi - g0) / (h * n) if np.isfinite(lli) else np.nan
         hess = 0.5 * (hess + hess.T)
         if np.all(np.isfinite(hess)) and np.all(np.linalg.eigvalsh(hess) > 0):
@@ -435,7 +395,7 @@ class FastGarch(RiskEstimator):
             )
 
         def nll(theta):
-            ll, g = garch_loglik(theta, y, bc, self.vol, self.dist, self.mean, gradient=True)
+            ll, g = self.loglik(theta, y, bc, gradient=True)
             return -ll / n, -g / n
 
         theta = x0
@@ -467,14 +427,13 @@ class FastGarch(RiskEstimator):
             theta, f, g = cand, f_new, g_new
         return None
 
-    def _optimise(self, y, bc, x0, bounds, tmat=None):
-        """SLSQP on -loglik/n in coordinates whitened by the BHHH information at the start.
+    def _optimise(self, y, bc, x0, bounds, tmat=None, maxiter: int = 300):
+        """SLSQP on -loglik/n in coordinates whitened by the curvature at the start.
 
         SLSQP starts its quasi-Newton Hessian at the identity. GARCH parameters differ in
         curvature by orders of magnitude and alpha/beta are strongly correlated, so even from a
         warm start the raw problem needs ~15 iterations. With ``theta = x0 + L^-T u``, where
-        ``L L^T`` is the outer product of the per-observation scores at ``x0`` (BHHH, equal to
-        the information matrix at the optimum of a correct model), the identity is a good
+        ``L L^T`` is the curvature at ``x0`` (:meth:`_curvature`), the identity is a good
         Hessian and a warm start converges in a few iterations. Bounds and the stationarity
         constraint are linear in theta, hence linear in u. This changes the path, not the optimum.
         """
@@ -491,7 +450,7 @@ class FastGarch(RiskEstimator):
 
         def fun(u):
             theta = x0 + tmat @ u
-            ll, g = garch_loglik(theta, y, bc, self.vol, self.dist, self.mean, gradient=True)
+            ll, g = self.loglik(theta, y, bc, gradient=True)
             if not np.isfinite(ll):
                 return 1e10, np.zeros_like(u)
             return -ll / n, -(tmat.T @ g) / n
@@ -523,7 +482,7 @@ class FastGarch(RiskEstimator):
                 jac=True,
                 method="SLSQP",
                 constraints=cons,
-                options={"ftol": 1e-10, "maxiter": 300},
+                options={"ftol": 1e-10, "maxiter": maxiter},
             )
         res.x = x0 + tmat @ res.x
         res.tmat = tmat
@@ -533,157 +492,108 @@ class FastGarch(RiskEstimator):
         res.x = np.clip(res.x, lo, hi)
         return res
 
-    def _prepare(self, returns: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        r = np.asarray(returns, dtype=float)
-        if r.ndim != 1 or len(r) < self.min_obs:
-            raise ModelError(
-                f"{self!r} needs at least {self.min_obs} returns, got {r.shape[0] if r.ndim else 0}"
-            )
-        if not np.all(np.isfinite(r)):
-            raise DataError(f"{self!r}: returns contain NaN or infinite values")
-        y = SCALE * r
-        e0 = y - np.mean(y) if self.mean == "constant" else y
-        if not np.any(e0 != 0):
-            raise ModelError(f"{self!r}: returns are constant, the variance cannot be estimated")
-        return y, e0, backcast(e0)
-
     def _on_boundary(self, theta: np.ndarray) -> bool:
         """alpha or beta at zero: beta (or alpha) is then unidentified and a warm start can stay
         trapped in the corner while a better interior optimum exists; a cold start checks."""
         d = _unpack(theta, self.vol, self.dist, self.mean)
         return d["alpha"] + max(d["gamma"], 0.0) < 1e-6 or d["beta"] < 1e-6
 
-    def fit(self, returns: np.ndarray, warm_start: GarchParams | None = None) -> GarchParams:
-        """Maximum likelihood on ``returns`` (fractions), starting from ``warm_start`` if given.
+    def fit(
+        self,
+        y: np.ndarray,
+        scale: float,
+        warm_start: np.ndarray | None = None,
+        warm_state: FastState | None = None,
+        maxiter: int = 300,
+    ) -> FastState:
+        """Maximum likelihood on scaled returns ``y`` (``scale`` times the returns).
 
-        Falls back to a cold start (arch-like grid) if the warm-started optimiser fails or ends on
-        the alpha = 0 or beta = 0 boundary (where the likelihood is flat and a warm start can stay
-        trapped), keeping the better of the two, and warns with
-        :class:`~riskkit.exceptions.ConvergenceWarning` if no attempt converges.
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Scaled returns, oldest first, finite and not constant.
+        scale : float
+            The factor applied to the returns (recorded in the state).
+        warm_start : numpy.ndarray, optional
+            Starting parameters in ``arch`` order on the scale of ``y``.
+        warm_state : FastState, optional
+            The previous estimate: when its scale is ``scale``, its parameters start the
+            optimiser (instead of ``warm_start``) and its preconditioner is reused while it
+            still gives fast convergence.
+        maxiter : int
+            Iteration cap of SLSQP.
+
+        Returns
+        -------
+        FastState
+
+        Notes
+        -----
+        Falls back to a cold start (arch-like grid) if the warm-started optimiser fails or ends
+        on the alpha = 0 or beta = 0 boundary (where the likelihood is flat and a warm start can
+        stay trapped), keeping the better of the two. The caller decides what to do when
+        ``converged`` is False.
         """
-        y, e0, bc = self._prepare(returns)
-        bounds = self._bounds(e0, y)
+        e0, bc = self.residuals(y)
+        bounds = self.bounds(e0, y)
+        nit, precond = 99, None
+        if warm_state is not None and warm_state.scale == scale:
+            warm_start = warm_state.theta
+            nit, precond = warm_state.nit, warm_state.precond
         attempts: list[tuple[str, np.ndarray | None]] = []
         if warm_start is not None:
             lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
             hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
-            x0 = np.clip(_pack(self.vol, self.dist, self.mean, warm_start), lo, hi)
-            attempts.append(("warm", x0))
+            attempts.append(("warm", np.clip(np.asarray(warm_start, dtype=float), lo, hi)))
         attempts.append(("cold", None))  # built only if needed: the grid costs ~30 likelihoods
         res, used = None, None
         for label, x0 in attempts:
             start = self._start(y, e0, bc) if x0 is None else x0
             # reuse yesterday's preconditioner while it still gives fast convergence
-            reuse = label == "warm" and warm_start.info.get("nit", 99) <= 4
-            tmat = warm_start.info.get("precond") if reuse else None
+            tmat = precond if label == "warm" and nit <= 4 else None
             trial = None
             if tmat is not None and tmat.shape == (len(start), len(start)):
                 trial = self._newton(y, bc, start, bounds, tmat)
             if trial is None:
-                trial = self._optimise(y, bc, start, bounds, tmat)
+                trial = self._optimise(y, bc, start, bounds, tmat, maxiter)
             good = trial.success and np.isfinite(trial.fun) and trial.fun < 1e9
             if res is None or (good and trial.fun < res.fun) or not (res.success and res.fun < 1e9):
                 res, used = trial, label
             if good and not (label == "warm" and self._on_boundary(trial.x)):
                 break
         assert res is not None
-        ok = bool(res.success and res.fun < 1e9)
-        if not ok:
-            warnings.warn(
-                f"{self!r}: SLSQP did not converge ({res.message}); using its last iterate",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        d = _unpack(res.x, self.vol, self.dist, self.mean)
-        return GarchParams(
-            vol=self.vol,
-            dist=self.dist,
-            mean=self.mean,
-            mu=float(d["mu"]),
-            omega=float(d["omega"]),
-            alpha=float(d["alpha"]),
-            gamma=float(d["gamma"]),
-            beta=float(d["beta"]),
-            nu=float(d["nu"]),
+        return FastState(
+            theta=np.asarray(res.x, dtype=float),
+            scale=float(scale),
             loglik=float(-res.fun * len(y)),
             nobs=len(y),
-            converged=ok,
-            info={
-                "start": used,
-                "nit": int(res.nit),
-                "message": str(res.message),
-                "precond": res.tmat,
-            },
+            converged=bool(res.success and res.fun < 1e9),
+            start=str(used),
+            nit=int(res.nit),
+            message=str(res.message),
+            precond=res.tmat,
         )
 
-    # -- forecasting ------------------------------------------------------------------------
-    def _next_variance(self, returns: np.ndarray, params: GarchParams) -> tuple[float, float]:
-        """One-step-ahead conditional variance (percent^2) after the last return, and last e."""
-        y = SCALE * np.asarray(returns, dtype=float)
-        e0 = y - np.mean(y) if self.mean == "constant" else y
-        bc = backcast(e0)
-        e = y - params.mu
-        s2 = _variance(e, params.omega, params.alpha, params.gamma, params.beta, bc)
-        last = e[-1]
-        nxt = (
-            params.omega
-            + (params.alpha + params.gamma * (last < 0)) * last * last
-            + params.beta * s2[-1]
-        )
-        return float(nxt), float(last)
-
-    def forecast_volatility(
-        self, returns: np.ndarray, params: GarchParams, horizon: int = 1
-    ) -> float:
-        """Standard deviation of the next ``horizon``-period return (fraction).
-
-        Sum of the analytic multi-step variance forecasts (GARCH returns are uncorrelated).
-        """
-        s2, _ = self._next_variance(returns, params)
-        pers = params.persistence
-        uncond_part = params.omega
-        total, cur = 0.0, s2
-        for _ in range(int(horizon)):
-            total += cur
-            cur = uncond_part + pers * cur
-        return float(np.sqrt(total) / SCALE)
-
-    def forecast(
-        self,
-        returns: np.ndarray,
-        params: GarchParams,
-        levels: Sequence[float],
-        horizon: int = 1,
-        rng: np.random.Generator | None = None,
-    ) -> np.ndarray:
-        """VaR and ES (fractions, positive) of the loss over the next ``horizon`` periods.
-
-        One period: ``VaR = sigma z_level - mu`` and ``ES = sigma es_level - mu`` with the
-        unit-variance normal or t quantile/ES. Longer horizons: ``n_sims`` simulated paths of the
-        GARCH recursion (losses on the log-return scale, summed over the horizon), with the
-        empirical VaR/ES of :func:`riskkit.risk.empirical_var_es`.
-        """
-        s2, last = self._next_variance(returns, params)
-        if horizon == 1:
-            out = np.empty((len(levels), 2))
-            sigma = np.sqrt(s2)
-            for i, lv in enumerate(levels):
-                q, es = _std_quantile_es(self.dist, lv, params.nu)
-                out[i] = [(sigma * q - params.mu) / SCALE, (sigma * es - params.mu) / SCALE]
-            return out
-        rng = np.random.default_rng() if rng is None else rng
-        n = self.n_sims
-        total = np.zeros(n)
-        var_t = np.full(n, s2)
-        for _ in range(int(horizon)):
-            if self.dist == "normal":
-                z = rng.standard_normal(n)
-            else:
-                z = rng.standard_t(params.nu, n) * np.sqrt((params.nu - 2) / params.nu)
-            e = np.sqrt(var_t) * z
-            total += params.mu + e
-            var_t = (
-                params.omega + (params.alpha + params.gamma * (e < 0)) * e * e + params.beta * var_t
-            )
-        # the empirical VaR/ES of riskkit.risk (lower quantile, exact tail average)
-        return weighted_var_es(-total / SCALE, None, tuple(levels))
+    def covariance(self, theta: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Robust (Bollerslev-Wooldridge sandwich) covariance of the estimate on the scale of
+        ``y``: ``H^-1 (S'S / n) H^-1 / n`` with ``H`` the Hessian of the mean negative
+        log-likelihood (central differences of the analytic gradient) and ``S`` the
+        per-observation scores, as ``arch``'s default ``cov_type="robust"``."""
+        _, bc = self.residuals(y)
+        n, k = len(y), len(theta)
+        _, _, sc = self.loglik(theta, y, bc, scores=True)
+        hess = np.empty((k, k))
+        for i in range(k):
+            h = 1e-5 * max(abs(theta[i]), 1e-3)
+            up, dn = theta.copy(), theta.copy()
+            up[i] += h
+            dn[i] -= h
+            _, g_up = self.loglik(up, y, bc, gradient=True)
+            _, g_dn = self.loglik(dn, y, bc, gradient=True)
+            hess[i] = -(g_up - g_dn) / (2.0 * h * n)
+        hess = 0.5 * (hess + hess.T)
+        try:
+            inv = np.linalg.inv(hess)
+        except np.linalg.LinAlgError:  # flat likelihood: no standard errors
+            return np.full((k, k), np.nan)
+        return inv @ (sc @ sc.T / n) @ inv / n

@@ -18,10 +18,12 @@ from scipy import signal
 
 from riskkit._validation import as_return_series
 from riskkit.exceptions import ConfigError, DataError
+from riskkit.volatility.recursion import backcast
 
 __all__ = [
     "annualize",
     "close_to_close",
+    "ewma_filter",
     "ewma_variance",
     "ewma_volatility",
     "parkinson",
@@ -97,6 +99,48 @@ def close_to_close(
     return _maybe_annualize(vol, periods_per_year)
 
 
+def ewma_filter(
+    squares: np.ndarray, lam: float, initial: float | np.ndarray, axis: int = 0
+) -> np.ndarray:
+    """The EWMA recursion of riskkit, in forecast form: ``out[0] = initial`` and
+    ``out[t + 1] = lam * out[t] + (1 - lam) * squares[t]``.
+
+    Every exponentially weighted moving average in riskkit is this function: the variance of
+    :func:`ewma_variance`, the covariance matrices of
+    :func:`riskkit.portfolio.ewma_covariance`, the EWMA filter of DCC's univariate step and the
+    volatility proxy of :func:`riskkit.options.calibrate_grid`.
+
+    Parameters
+    ----------
+    squares : numpy.ndarray
+        Squared returns (or outer products, flattened along the other axes), oldest first.
+    lam : float
+        Decay in (0, 1); not validated here.
+    initial : float or numpy.ndarray
+        ``out[0]``, the value before the first observation (broadcast over the other axes).
+    axis : int
+        Time axis of ``squares``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One more element than ``squares`` along ``axis``: ``out[t]`` uses observations before
+        ``t`` only (the forecast for ``t``); the last is the forecast after the sample.
+
+    Notes
+    -----
+    One call to ``scipy.signal.lfilter`` (b = [1 - lam], a = [1, -lam]) started from
+    ``lam * initial``. ``arch.univariate.volatility.ewma_recursion`` does the same for one
+    series, but only in one dimension and starting from ``(1 - lam) b + lam b`` for a backcast
+    ``b`` (not always equal to ``b`` in floating point), so riskkit keeps this form.
+    """
+    x = np.moveaxis(np.asarray(squares, dtype=float), axis, 0)
+    s0 = np.broadcast_to(np.asarray(initial, dtype=float), x.shape[1:])
+    zi = (lam * s0)[None]
+    y, _ = signal.lfilter([1.0 - lam], [1.0, -lam], x, axis=0, zi=zi)
+    return np.moveaxis(np.concatenate([s0[None], y], axis=0), 0, axis)
+
+
 def ewma_variance(
     returns: pd.Series,
     lam: float = 0.94,
@@ -151,14 +195,11 @@ def ewma_variance(
     elif init == "first":
         s0 = float(x[0] ** 2)
     elif init == "backcast":
-        from riskkit.volatility.recursion import backcast
-
         seed_obs = min(75, len(x))  # arch's backcast window
         s0 = backcast(x)
     else:
         raise ConfigError(f"init must be 'sample', 'first', 'backcast' or a number, got {init!r}")
-    zi = signal.lfiltic([1.0 - lam], [1.0, -lam], y=[s0])
-    s2, _ = signal.lfilter([1.0 - lam], [1.0, -lam], x**2, zi=zi)
+    s2 = ewma_filter(x**2, lam, s0)[1:]
     if mask_warmup and seed_obs > 1:
         s2[: seed_obs - 1] = np.nan
     return pd.Series(s2, index=r.index, name="ewma_variance")

@@ -1,13 +1,17 @@
-"""riskkit.pipeline: a whole run on a tiny configuration.
+"""riskkit.run: a whole run on a tiny configuration.
 
 Checks that every output is written, that one failing asset does not lose the others, that two
-runs of the same configuration give the same parameter file apart from timestamps, and that a
-Dask LocalCluster gives the same file as local processes.
+runs of the same configuration give the same parameter file apart from timestamps, that a Dask
+LocalCluster gives the same file as local processes, and that the warnings of a run are stored
+in run.json and read back from there.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +21,13 @@ import yaml
 
 from riskkit.config import load_config
 from riskkit.datasets import load_ohlcv
+from riskkit.exceptions import ConvergenceWarning, DataQualityWarning, ModelError
 from riskkit.margin import load_parameter_set
-from riskkit.pipeline import (
+from riskkit.run import (
     VOLATILE_KEYS,
+    RunWarning,
     asset_seeds,
+    load_asset_data,
     load_run,
     run_calibration,
     strip_volatile,
@@ -228,7 +235,6 @@ def test_binance_source_goes_through_riskkit_download(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(riskkit.download, "download_klines", fake_download_klines)
     from riskkit.config import validate_config
-    from riskkit.pipeline import load_asset_data
 
     cfg = validate_config(
         {
@@ -248,3 +254,137 @@ def test_binance_source_goes_through_riskkit_download(monkeypatch: pytest.Monkey
     ]
     assert [d.error for d in loaded] == [None, None]
     assert loaded[0].quality["bars"] == len(bars) == 91
+    assert loaded[0].quality["rows_changed_by_cleaning"] == 0 and loaded[0].issues is None
+
+
+def planted_warnings(asset, ohlcv, settings, **kwargs):
+    """A calibrator that raises known warnings, then fails (so the test needs no calibration)."""
+    for _ in range(3):
+        warnings.warn(f"{asset}: planted convergence trouble", ConvergenceWarning, stacklevel=1)
+    warnings.warn(f"{asset}: planted data note", DataQualityWarning, stacklevel=1)
+    raise ModelError(f"{asset}: planted failure")
+
+
+def test_warnings_are_stored_in_run_json_and_read_back(tmp_path: Path, price_files) -> None:
+    cfg = load_config(_config(tmp_path, price_files, ["BTC"], figures=False, executor="serial"))
+    result = run_calibration(cfg, calibrator=planted_warnings)
+    assert result.failed == {"BTC": "calibrate: ModelError: BTC: planted failure"}
+    assert [(w.category, w.message, w.count) for w in result.warnings] == [
+        ("ConvergenceWarning", "BTC: planted convergence trouble", 3),
+        ("DataQualityWarning", "BTC: planted data note", 1),
+    ]
+    assert all(w.asset == "BTC" and w.stage == "calibrate" for w in result.warnings)
+    assert result.warnings[0].source.startswith("tests/test_run.py:")
+    manifest = json.loads((result.run_dir / "run.json").read_text())
+    assert [RunWarning.from_dict(w) for w in manifest["warnings"]] == result.warnings
+    log = (result.run_dir / "calibration.log").read_text()
+    assert "asset BTC: ConvergenceWarning: BTC: planted convergence trouble (x3)" in log
+    # read back from run.json, not from the log
+    (result.run_dir / "calibration.log").unlink()
+    table = load_run(result.run_dir).model_warnings()
+    assert list(table.columns) == ["asset", "stage", "warning", "detail", "count", "source"]
+    assert table["warning"].tolist() == ["ConvergenceWarning", "DataQualityWarning"]
+    assert table["count"].tolist() == [3, 1] and set(table["asset"]) == {"BTC"}
+
+
+def test_old_import_paths_still_work() -> None:
+    import riskkit.pipeline
+    import riskkit.report
+    import riskkit.run
+    import riskkit.run.report
+
+    for name in riskkit.pipeline.__all__:
+        assert getattr(riskkit.pipeline, name) is getattr(riskkit.run, name)
+    for name in riskkit.report.__all__:
+        assert getattr(riskkit.report, name) is getattr(riskkit.run.report, name)
+
+
+def test_importing_riskkit_run_loads_no_stage() -> None:
+    """riskkit.run resolves its names on first use: importing it (as riskkit.run.config's
+    parent) loads none of the stage modules, so the configuration never imports the run."""
+    code = (
+        "import sys, riskkit.run; "
+        "loaded = [m for m in sys.modules if m.startswith('riskkit.run.')]; "
+        "assert not loaded, loaded; "
+        "riskkit.run.load_run; "
+        "assert 'riskkit.run.record' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _tiny_notebook(path: Path, code: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_execute_all_runs_every_notebook_and_names_the_failures(tmp_path: Path) -> None:
+    import nbformat
+
+    from riskkit.exceptions import RiskkitError
+    from riskkit.run.report import execute_all
+
+    good = _tiny_notebook(tmp_path / "01_good.ipynb", "y = x * 2\ny")
+    bad = _tiny_notebook(tmp_path / "02_bad.ipynb", "raise ValueError('planted')")
+    after = _tiny_notebook(tmp_path / "03_after.ipynb", "z = x + 1\nz")
+    out = tmp_path / "out"
+    with pytest.raises(RiskkitError, match=r"failed: 02_bad \(see the log\)"):
+        execute_all(out, [good, bad, after], parameters={"01_good": {"x": 21}})
+    # the notebook after the failing one still ran; the parameter reached the first one
+    assert (out / "03_after.html").is_file()
+    executed = nbformat.read(out / "01_good.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["data"]["text/plain"] == "42"
+    assert execute_all(out, [good, after]) == [out / "01_good.ipynb", out / "03_after.ipynb"]
+
+
+def test_run_record_says_what_bars_mean_and_lists_every_episode(
+    tmp_path: Path, price_files
+) -> None:
+    path = _config(tmp_path, price_files, ["BTC"], figures=False, executor="serial")
+    mapping = yaml.safe_load(path.read_text())
+    mapping["margin"]["stress_episodes"] = [
+        {"name": "2020-09 desk drill", "start": "2020-09-01", "end": "2020-09-07"}
+    ]
+    path.write_text(yaml.safe_dump(mapping))
+    result = run_calibration(load_config(path))
+    assert result.ok, result.failed
+    manifest = json.loads((result.run_dir / "run.json").read_text())
+    # daily bars: the window and refit counted in days, the 2-day horizon in 2 bars
+    assert manifest["assets"]["BTC"]["bars"] == {
+        "bar_interval": "1D",
+        "calendar": "crypto",
+        "bars_per_day": 1.0,
+        "periods_per_year": 365.0,
+        "window_bars": WINDOW,
+        "window_span": str(pd.Timedelta(days=WINDOW)),
+        "refit_every_bars": REFIT,
+        "horizon_days": 2.0,
+        "horizon_bars": 2.0,
+    }
+    params = json.loads((result.run_dir / "margin_parameters.json").read_text())
+    assert params["schema_version"] == "1.1"
+    btc = params["assets"]["BTC"]
+    assert btc["data"]["bar_interval"] == "1D" and btc["as_of"] == "2020-12-07"
+    assert "not_computed" not in btc and len(btc["tiers"]) > 1
+    # the configured episode is tested; the named ones outside the data are listed, not dropped
+    stress = pd.read_csv(result.run_dir / "tables" / "BTC" / "stress.csv")
+    assert "2020-09 desk drill" in set(stress["scenario"])
+    episodes = pd.read_csv(result.run_dir / "tables" / "BTC" / "episodes.csv").set_index("scenario")
+    assert episodes.loc["2020-09 desk drill", "status"] == "tested"
+    assert episodes.loc["2022-11 FTX collapse", "status"] == "not in data"
+    assert episodes.loc["2025-10 liquidation cascade", "detail"].startswith(
+        "the data cover 2020-01"
+    )
+    # March 2020 is in the data but before the first forecast of a 120-day window
+    assert episodes.loc["2020-03 COVID crash (Black Thursday)", "status"] == "no margin in force"

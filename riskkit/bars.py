@@ -133,19 +133,12 @@ def parse_interval(
 
 
 def infer_interval(index: pd.DatetimeIndex) -> pd.Timedelta | None:
-    """The bar interval of timestamps: their most common spacing, rounded to the second (so
-    millisecond jitter does not change it); None with fewer than two distinct timestamps."""
-    ts = pd.DatetimeIndex(index).as_unit("ns").asi8
-    steps = np.diff(np.unique(ts))
-    steps = steps[steps > 0]
-    if steps.size == 0:
-        return None
-    steps = np.round(steps / 1e9).astype(np.int64)
-    steps = steps[steps > 0]
-    if steps.size == 0:
-        return None
-    values, counts = np.unique(steps, return_counts=True)
-    return pd.Timedelta(int(values[np.argmax(counts)]), unit="s")
+    """The bar interval of timestamps: :func:`riskkit.data.infer_freq` under the name this
+    module uses (the most common spacing, timestamp jitter rounded away, duplicates and order
+    ignored); None with fewer than two distinct timestamps."""
+    from riskkit.data.validation import infer_freq  # riskkit.data imports this module
+
+    return infer_freq(index)
 
 
 def check_interval(

@@ -16,10 +16,11 @@ Exit codes: 0 success; 1 the command ran but something failed (an asset, a stage
 severity "error", an invalid parameter file); 2 invalid usage or configuration (nothing was run);
 130 interrupted.
 
-``validate-data`` and ``calibrate`` take one flag per read option of
+``validate-data``, ``compare-feeds`` and ``calibrate`` take one flag per read option of
 :class:`riskkit.data.options.ReadOptions` (``--unit ms``, ``--sep ';'``, ``--timezone
 Europe/Zurich``, ``--day-boundary 08:00``, ``--interval 1h``, ``--partial-bars keep``,
-``--column Last=close``...) and ``--resample``: the flags are generated from the model's fields
+``--column Last=close``...; ``compare-feeds`` applies them to both files), and the first two
+also ``--resample``: the flags are generated from the model's fields
 and their docstrings (:func:`add_data_flags`), and each is also the configuration key
 ``data.<name>``. Output paths are checked before any work: an output that is one of the input
 files, an existing run directory or a path that cannot be written is refused, naming the flag.
@@ -226,19 +227,12 @@ def _write_text(path: str, text: str, flag: str) -> None:
 
 
 def _new_run_dir(path: str, flag: str = "--out") -> None:
-    """Refuse an existing run (any non-empty directory) and create the directory, naming
-    ``flag`` when it cannot be created."""
+    """Refuse an existing run (any non-empty directory: the rule of
+    :func:`riskkit.run.run_calibration`) and create the directory, naming ``flag``."""
+    from riskkit.run.orchestrate import _refuse_existing
+
     p = Path(path).expanduser()
-    if p.exists() and (not p.is_dir() or any(p.iterdir())):
-        what = (
-            "a calibration run"
-            if (p / "run.json").exists()
-            else ("a file" if not p.is_dir() else "a non-empty directory")
-        )
-        raise ConfigError(
-            f"{flag} {path}: already holds {what}; a run never overwrites one. Give a new "
-            f"directory, or omit {flag}: each run gets a new one under output.directory"
-        )
+    _refuse_existing(p, flag)
     try:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -373,8 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare feed A with the reference feed B (two venues, mark vs traded, a "
         "vendor vs the exchange): quantiles of |A - B| / B, the bars beyond --threshold, the "
         "lag that best aligns their returns, stale stretches of each, bars one has and the other "
-        "lacks. Files: CSV/Parquet bars, Binance kline archives included; duplicate, missing "
-        "and non-positive prices are dropped first (and said so).",
+        "lacks. Files: CSV/Parquet bars, Binance kline archives included, both read with the "
+        "read options below; duplicate, missing and non-positive prices are dropped first (and "
+        "said so).",
     )
     p.add_argument("a", metavar="A", help="feed to check (CSV or Parquet)")
     p.add_argument("b", metavar="B", help="reference feed (CSV or Parquet)")
@@ -395,10 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="bars of an unchanged price that make a stale stretch (default 5)",
     )
-    p.add_argument(
-        "--interval", metavar="FREQ", help="bar interval, e.g. 1D or 1h (default: inferred)"
-    )
     p.add_argument("--csv", metavar="OUT", help="write every finding to this CSV file")
+    add_data_flags(p, ())  # the read options, applied to both files
 
     p = sub.add_parser(
         "check-params",
@@ -666,7 +659,8 @@ def _cmd_compare_feeds(args: argparse.Namespace) -> int:
     from riskkit import data as rdata
 
     _refuse_overwrite(args.csv, [args.a, args.b])
-    a, b = _load_feed(args.a), _load_feed(args.b)
+    options = _feed_options(args)
+    a, b = _load_feed(args.a, options), _load_feed(args.b, options)
     names = (Path(args.a).name, Path(args.b).name)
     if names[0] == names[1]:
         names = (str(args.a), str(args.b))
@@ -675,7 +669,7 @@ def _cmd_compare_feeds(args: argparse.Namespace) -> int:
         b,
         threshold=args.threshold,
         names=names,
-        freq=args.interval,
+        freq=options.get("interval"),
         max_lag=args.max_lag,
         stale_run=args.stale_run,
     )

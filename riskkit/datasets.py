@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 from riskkit.data import CHANGE_COLUMNS, LoadedPrices, ValidationReport, clean, validate
+from riskkit.data.loaded import _partial
+from riskkit.data.options import PARTIAL_BAR_POLICIES, Audience
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 from riskkit.returns import compute_returns
 
@@ -262,6 +264,7 @@ def load_ohlcv(
     clean: bool = True,
     start: DateLike = None,
     end: DateLike = None,
+    partial_bars: Literal["drop", "keep", "error"] = "drop",
 ) -> pd.DataFrame:
     """Daily OHLCV bars of one asset on one exchange.
 
@@ -282,6 +285,13 @@ def load_ohlcv(
         as in the source, plus the source's own ``day`` label and ``source_id``.
     start, end : date-like, optional
         Inclusive bounds on the bar's opening date.
+    partial_bars : {"drop", "keep", "error"}, default "drop"
+        The read option of every file (:class:`riskkit.data.ReadOptions`), applied to the
+        series' last bar when :func:`riskkit.data.validate` calls it ``partial_bar`` (okcoin BTC
+        2020-12-07: 6% of the recent median volume): drop it with a
+        :class:`DataQualityWarning` (default, also with ``clean=False``), keep it with a
+        warning, or raise :class:`DataError`. Only the last bar of the whole series can be
+        partial; a window ending earlier ends with a complete bar.
 
     Returns
     -------
@@ -294,10 +304,10 @@ def load_ohlcv(
     ------
     ConfigError
         Unknown asset or exchange (the message lists what exists).
+    DataError
+        The series ends with a partial bar and ``partial_bars="error"``.
     """
-    a, ex = _resolve(asset, exchange)
-    frame, _ = _load(a, ex, clean, start, end)
-    return frame
+    return load_checked(asset, exchange, clean, start, end, partial_bars=partial_bars).frame
 
 
 def load_checked(
@@ -306,13 +316,18 @@ def load_checked(
     clean: bool = True,
     start: DateLike = None,
     end: DateLike = None,
+    *,
+    partial_bars: Literal["drop", "keep", "error"] = "drop",
+    audience: Audience = "python",
 ) -> LoadedPrices:
     """:func:`load_ohlcv`, with the defects of the raw rows and the changes cleaning made.
 
     Parameters
     ----------
-    asset, exchange, clean, start, end
+    asset, exchange, clean, start, end, partial_bars
         As in :func:`load_ohlcv`.
+    audience : {"python", "config", "cli"}
+        How messages spell the ``partial_bars`` option.
 
     Returns
     -------
@@ -320,8 +335,10 @@ def load_checked(
         ``frame``: what :func:`load_ohlcv` returns with the same arguments; ``report``:
         :func:`riskkit.data.validate` on the raw rows between ``start`` and ``end`` (daily
         interval, no warning issued; None when there is no raw row in the window);
-        ``cleaning``: the changes of the cleaning steps to bars between ``start`` and ``end``
-        (empty with ``clean=False``); ``name``: ``"<exchange> <ASSET>"``.
+        ``cleaning``: the changes to bars between ``start`` and ``end``: the partial last bar
+        dropped (step ``drop_partial_bars``, as for a file read by
+        :func:`riskkit.data.read_checked`) and the cleaning steps (none with ``clean=False``);
+        ``name``: ``"<exchange> <ASSET>"``.
 
     Raises
     ------
@@ -332,13 +349,29 @@ def load_checked(
     -----
     Cleaning runs on the whole series and the result is then cut to the window, exactly as
     :func:`load_ohlcv` does; the report covers the raw rows of the window only, so that it
-    speaks of the data used.
+    speaks of the data used. The ``partial_bar`` check is that of a file (the last bar, the one
+    still open when the data were saved): it applies when the window reaches the end of the
+    series, never to the last bar of a window that ends earlier.
     """
+    if partial_bars not in PARTIAL_BAR_POLICIES:
+        raise ConfigError(
+            f"partial_bars must be one of {', '.join(PARTIAL_BAR_POLICIES)}, got {partial_bars!r}"
+        )
     a, ex = _resolve(asset, exchange)
     name = f"{ex} {a}"
-    raw = _window(_raw_rows(a, ex), start, end)[["open", "high", "low", "close", "volume"]]
-    report = None if raw.empty else validate(raw, freq=_FREQ, name=name, warn=False)
+    series = _raw_rows(a, ex)[["open", "high", "low", "close", "volume"]]
+    raw = _window(series, start, end)
+    report = None
     frame, log = _load(a, ex, clean, start, end)
+    if not raw.empty:
+        # a window ending before the series does not end with the bar open at saving time
+        at_end = raw.index[-1] == series.index[-1]
+        kwargs = {} if at_end else {"volume_ratio": 0.0}
+        report = validate(raw, freq=_FREQ, name=name, warn=False, **kwargs)
+        _, dropped = _partial(raw, report, partial_bars, name, None, audience)
+        if len(dropped):
+            frame = frame[~frame.index.isin(pd.DatetimeIndex(dropped["date"]))]
+            log = dropped if log.empty else pd.concat([dropped, log], ignore_index=True)
     return LoadedPrices(frame, report, log, name)
 
 

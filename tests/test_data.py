@@ -76,7 +76,7 @@ def test_iso_strings_with_offsets_become_naive_utc() -> None:
 def test_mixed_epoch_units_are_read_row_by_row_with_a_warning() -> None:
     # a ms file concatenated with a us file (Binance spot switched to us on 2025-01-01): the
     # magnitudes differ by 1000, so each row has one reading; the warning names the rows
-    with pytest.warns(DataQualityWarning, match=r"mixed units.*1 in ms \(rows \[0\]\); 1 in us"):
+    with pytest.warns(DataQualityWarning, match=r"mixed units.*1 in ms \(row \[0\]\); 1 in us"):
         idx = rd.parse_timestamps([1_600_000_000_000, 1_735_689_600_000_000], source="f.csv")
     # 1_735_689_600 s after the epoch is 2025-01-01 00:00 UTC (date -u -d @1735689600)
     assert list(idx) == [pd.Timestamp("2020-09-13 12:26:40"), pd.Timestamp("2025-01-01")]
@@ -88,9 +88,9 @@ def test_yyyymmdd_integers_are_rejected() -> None:
 
 
 def test_unparseable_and_missing_timestamps_name_rows() -> None:
-    with pytest.raises(DataError, match=r"f.csv, column 'ts'.*rows \[1\]"):
+    with pytest.raises(DataError, match=r"f.csv, column 'ts'.*row \[1\]"):
         rd.parse_timestamps(["2020-01-01", "yesterday"], source="f.csv", column="ts")
-    with pytest.raises(DataError, match=r"missing timestamp\(s\) at rows \[1\]"):
+    with pytest.raises(DataError, match=r"missing timestamp\(s\) at row \[1\]"):
         rd.parse_timestamps(["2020-01-01", None])
 
 

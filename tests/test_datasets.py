@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from riskkit import datasets as ds
-from riskkit.exceptions import ConfigError, DataQualityWarning
+from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "data" / "crypto_ohlcv_daily.csv"
@@ -92,6 +92,75 @@ def test_load_checked_window_speaks_of_the_data_used() -> None:
     raw = ds.load_checked("BTC", clean=False, start="2016-08-01", end="2016-09-30")
     assert raw.cleaning.empty and len(raw.frame) == checked.report.n_rows
     assert ds.load_checked("BTC", start="2000-01-01", end="2000-12-31").report is None
+
+
+def _last_volume_ratio(exchange: str, asset: str, window: int = 20) -> float:
+    """Volume of a series' last raw row over the median of the ``window`` rows before it, from
+    the csv module (independent of riskkit): below 0.1 is find_partial_bar's volume rule."""
+    vol = [float(r["volume"]) for r in _raw_csv_rows(exchange, asset)]
+    return vol[-1] / float(np.median(vol[-1 - window : -1]))
+
+
+def test_a_partial_last_bundled_bar_follows_the_partial_bars_policy_of_files() -> None:
+    # okcoin BTC's last bar (2020-12-07) traded 6% of the median volume of the 20 days before it
+    # (computed here from the CSV rows): the bar still open when the source was saved
+    assert _last_volume_ratio("okcoin", "BTC") < 0.1
+    last = pd.Timestamp("2020-12-07")
+    with pytest.warns(
+        DataQualityWarning, match=r"okcoin BTC: last bar 2020-12-07 is partial; drop"
+    ):
+        checked = ds.load_checked("BTC", "okcoin")
+    assert checked.frame.index[-1] == last - pd.Timedelta("1D")  # never the as_of date
+    assert list(checked.cleaning["step"]) == ["drop_partial_bars"]
+    assert list(checked.cleaning["date"]) == [last]
+    assert list(checked.report.dates("partial_bar")) == [last]
+    # the same rule in every loader, cleaned or not
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        assert ds.load_ohlcv("BTC", "okcoin").index[-1] == last - pd.Timedelta("1D")
+        raw = ds.load_ohlcv("BTC", "okcoin", clean=False)
+        assert len(raw) == len(_raw_csv_rows("okcoin", "BTC")) - 1
+        assert ds.load_prices("BTC", "okcoin").index[-1] == last - pd.Timedelta("1D")
+    with pytest.warns(DataQualityWarning, match="kept"):
+        kept = ds.load_checked("BTC", "okcoin", partial_bars="keep")
+    assert kept.frame.index[-1] == last and kept.cleaning.empty
+    with pytest.raises(DataError, match=r"2020-12-07 is partial.*data\.partial_bars: drop"):
+        ds.load_checked("BTC", "okcoin", partial_bars="error", audience="config")
+    with pytest.raises(ConfigError, match="partial_bars"):
+        ds.load_checked("BTC", "okcoin", partial_bars="skip")  # type: ignore[arg-type]
+    # a window that ends earlier ends with a complete bar: nothing flagged, nothing dropped
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        early = ds.load_checked("BTC", "okcoin", end="2020-12-06")
+    assert early.frame.index[-1] == last - pd.Timedelta("1D") and early.cleaning.empty
+    assert early.report.counts()["partial_bar"] == 0
+
+
+@pytest.mark.parametrize("asset", ["BTC", "ETH", "LTC"])
+def test_the_default_runs_bitstamp_series_end_with_a_complete_bar(asset) -> None:
+    # configs/default.yaml: bitstamp BTC, ETH, LTC from 2016-01-01 to the last bar
+    assert _last_volume_ratio("bitstamp", asset) > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)  # no partial-bar warning
+        checked = ds.load_checked(asset, "bitstamp", start="2016-01-01")
+    assert checked.frame.index[-1] == pd.Timestamp("2020-12-07")
+    assert checked.report.counts()["partial_bar"] == 0
+    assert "drop_partial_bars" not in set(checked.cleaning["step"])
+
+
+def test_the_run_drops_a_partial_bundled_bar_and_counts_it(tmp_path) -> None:
+    from riskkit.config import load_config
+    from riskkit.run.sources import load_asset_data
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        "name: okcoin\ndata: {source: bundled, exchange: okcoin, start: 2020-06-01}\n"
+        f"assets: [BTC]\noutput: {{directory: {tmp_path / 'runs'}}}\n"
+    )
+    (btc,) = load_asset_data(load_config(cfg))
+    assert btc.error is None and btc.ohlcv.index[-1] == pd.Timestamp("2020-12-06")
+    assert btc.quality["last_bar"] == "2020-12-06" and btc.quality["n_partial_bar"] == 1
+    assert btc.quality["rows_changed_by_cleaning"] == 1
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

@@ -296,7 +296,9 @@ def test_daily_clock_is_the_identity() -> None:
 
 
 def test_hourly_margin_scales_the_one_bar_measure_over_24_bars(hourly: pd.DataFrame) -> None:
-    settings = MarginSettings(window=300, refit_every=200, horizon_days=1, apc="none")
+    settings = MarginSettings(
+        window=300, refit_every=200, horizon_days=1, apc="none", horizon_method="sqrt"
+    )
     cal = calibrate_asset("BTC", hourly, settings, estimator=HistoricalSimulation(), seed=1)
     assert cal.info["clock"]["bar_interval"] == "1h" and cal.info["horizon_bars"] == 24
     mp = cal.margin_path

@@ -126,7 +126,8 @@ def test_raw_margin_matches_independent_historical_loop(plain, bars):
 def test_published_rates_follow_the_rules(plain, buffered):
     mp = plain.margin_path
     np.testing.assert_allclose(mp["im"], mp["charged_im"])  # no APC, rounding or floor
-    np.testing.assert_allclose(mp["mm"], 0.6 * mp["im"])
+    # MM = 0.6 x the published IM, to the rate precision (1e-6)
+    np.testing.assert_allclose(mp["mm"], 0.6 * mp["im"], rtol=0, atol=5e-7)
     bp = buffered.margin_path
     np.testing.assert_allclose(bp["raw_im"], mp["raw_im"])
     np.testing.assert_allclose(bp["im"], round_rate(bp["charged_im"], 0.0005, 0.005, 1.0))
@@ -137,7 +138,8 @@ def test_published_rates_follow_the_rules(plain, buffered):
     p = buffered.parameters
     assert p["im_rate"] == bp["im"].iloc[-1] and p["max_leverage"] == np.floor(1 / p["im_rate"])
     assert p["as_of"] == f"{bp.index[-1]:%Y-%m-%d}"
-    assert p["tiers"][0]["im_rate"] >= p["im_rate"]
+    # one first-tier rate: the headline rates are tier 1's (issue 12)
+    assert p["tiers"][0]["im_rate"] == p["im_rate"] and p["tiers"][0]["mm_rate"] == p["mm_rate"]
 
 
 def test_outputs_have_the_promised_shape(buffered):
@@ -168,19 +170,24 @@ def test_mm_from_its_own_level(bars):
     np.testing.assert_allclose(cal.margin_path["mm"], np.minimum(ref, cal.margin_path["im"]))
 
 
-def test_hourly_horizon_scales_and_covers_whole_days(bars, plain):
+def test_sub_daily_horizon_on_daily_bars_is_not_backtested_at_another_horizon(bars, plain):
+    # issue 12: a 4-hour margin period cannot be measured on daily bars, and no other horizon
+    # stands in for it (the 1-day coverage used to be reported for it)
     s = MarginSettings(
         apc="none", rounding_step=None, im_floor=0.0, horizon_days=4 / 24, **SETTINGS
     )
     cal = calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
-    assert cal.info["coverage_horizon_days"] == 1
-    # sqrt-time: the 4-hour log-loss is the 1-day one times sqrt(1/6)
+    assert cal.info["coverage_horizon_days"] is None
+    assert cal.coverage.empty and cal.coverage_tests.empty
+    assert "not a whole number of bars" in cal.not_computed["coverage_im"]
+    assert "historical_stress" in cal.not_computed
+    assert set(cal.stress["kind"]) == {"price gap", "volatility spike"}
+    # sqrt-time (below one bar nothing else exists): the 4-hour log-loss is the 1-day one times
+    # sqrt(1/6)
     long_rate = 1 - np.exp(-cal.margin_path["long_x1"] * np.sqrt(4 / 24))
     short_rate = np.exp(cal.margin_path["short_x1"] * np.sqrt(4 / 24)) - 1
     np.testing.assert_allclose(cal.margin_path["raw_im"], np.maximum(long_rate, short_rate))
     assert (cal.margin_path["raw_im"] < plain.margin_path["raw_im"]).all()
-    # the coverage of the 1-day evaluation of the same model equals the 1-day calibration's
-    pd.testing.assert_frame_equal(cal.coverage, plain.coverage)
 
 
 def test_apc_options_raise_margins(bars, plain):
@@ -217,7 +224,7 @@ def test_parameter_set_round_trip(parameter_set, tmp_path):
 
 def test_file_that_does_not_match_names_every_problem(parameter_set, tmp_path):
     bad = copy.deepcopy(parameter_set)
-    bad["assets"]["SYN"]["im_rate"] = 1.5
+    bad["assets"]["SYN"]["max_leverage"] = 0.5
     del bad["assets"]["SYN"]["liquidation_penalty"]
     bad["settings"]["measure"] = "cvar"
     path = tmp_path / "bad.json"
@@ -226,7 +233,7 @@ def test_file_that_does_not_match_names_every_problem(parameter_set, tmp_path):
         load_parameter_set(path)
     msg = str(err.value)
     assert str(path) in msg and "3 problem(s)" in msg
-    assert "$.assets.SYN.im_rate" in msg
+    assert "$.assets.SYN.max_leverage" in msg
     assert "'liquidation_penalty' is a required property" in msg
     assert "$.settings.measure" in msg
     with pytest.raises(SchemaError, match="not valid JSON"):
@@ -234,7 +241,7 @@ def test_file_that_does_not_match_names_every_problem(parameter_set, tmp_path):
         load_parameter_set(tmp_path / "broken.json")
     with pytest.raises(SchemaError, match=r"never\.json \(not written\)") as excinfo:
         write_parameter_set(bad, tmp_path / "never.json")
-    assert "$.assets.SYN.im_rate" in str(excinfo.value)
+    assert "$.assets.SYN.max_leverage" in str(excinfo.value)
     assert not (tmp_path / "never.json").exists()
 
 
@@ -335,7 +342,12 @@ def test_waterfall_components_add_up_to_the_published_rate(bars):
     from riskkit.margin import MarginWaterfall, margin_waterfall
 
     s = MarginSettings(
-        apc="buffer", apc_release_threshold=9.0, apc_rebuild_rate=9.0, horizon_days=2.0, **SETTINGS
+        apc="buffer",
+        apc_release_threshold=9.0,
+        apc_rebuild_rate=9.0,
+        horizon_days=2.0,
+        horizon_method="sqrt",  # the closed form below is the square-root-of-time rule
+        **SETTINGS,
     )
     cal = calibrate_asset("SYN", bars, s, estimator=HistoricalSimulation(), progress=False)
     raw_path = cal.margin_path["raw_im"]
@@ -344,7 +356,8 @@ def test_waterfall_components_add_up_to_the_published_rate(bars):
     w = margin_waterfall(cal)
     assert isinstance(w, MarginWaterfall) and w.asset == "SYN" and w.horizon_days == 2.0
     p = cal.parameters
-    x_l, x_s = p["daily_measure_long"], p["daily_measure_short"]
+    # the 1-day measures unrounded (the parameter file publishes them to 1e-6)
+    x_l, x_s = cal.margin_path["long_x1"].iloc[-1], cal.margin_path["short_x1"].iloc[-1]
     long_rate = 1 - math.exp(-x_l * math.sqrt(2.0))
     short_rate = math.exp(x_s * math.sqrt(2.0)) - 1
     raw = max(long_rate, short_rate)
@@ -359,9 +372,8 @@ def test_waterfall_components_add_up_to_the_published_rate(bars):
     assert parts.iloc[2] == pytest.approx(published - charged, rel=1e-9, abs=1e-15)
     assert parts.sum() == pytest.approx(published, rel=1e-12)
     assert parts.sum() == pytest.approx(p["im_rate"], rel=1e-12)
-    assert w.mm_rate == pytest.approx(
-        min(math.ceil(0.6 * charged / 0.0005 - 1e-9) * 0.0005, published)
-    )
+    # MM = 0.6 x the published IM, to the rate precision 1e-6 (issue 12)
+    assert w.mm_rate == round(0.6 * published, 6)
     assert w.max_leverage == math.floor(1 / published)
     steps = w.to_series()
     assert steps.name == "SYN" and len(steps) == 9

@@ -106,10 +106,35 @@ def test_tier_table_is_monotone_continuous_and_consistent():
         left = b * table.loc[i - 1, "mm_rate"] - table.loc[i - 1, "maintenance_amount"]
         right = b * table.loc[i, "mm_rate"] - table.loc[i, "maintenance_amount"]
         assert left == pytest.approx(right, rel=1e-12)
-    # first tier by hand: cap 250k, D = 250k / (0.1 x 50m) = 0.05 days;
-    # 5% x sqrt(1 + 0.05/3) + 4% x sqrt(250k/50m), rounded up to 0.05%
-    raw = 0.05 * math.sqrt(1 + 0.05 / 3) + 0.04 * math.sqrt(0.005)
-    assert table.loc[0, "im_rate"] == pytest.approx(math.ceil(raw / 0.0005) * 0.0005)
+    # tier 1 is the headline (issue 12): no liquidity add-on up to its cap
+    assert table.loc[0, "im_rate"] == 0.05 and table.loc[0, "mm_rate"] == 0.03
+    # second tier by hand: cap 1m, excess over tier 1's cap 750k, D = 750k / (0.1 x 50m) = 0.15
+    # days; 5% x sqrt(1 + 0.15/3) + 4% x sqrt(750k/50m), rounded up to 0.05%
+    raw = 0.05 * math.sqrt(1 + 0.15 / 3) + 0.04 * math.sqrt(0.015)
+    assert table.loc[1, "im_rate"] == pytest.approx(math.ceil(raw / 0.0005) * 0.0005)
+    assert table.loc[1, "days_to_liquidate"] == pytest.approx(0.15)
+
+
+def test_tiers_keep_the_mm_ratio_and_round_amounts_to_cents():
+    # a ratio-defined MM is the ratio of every tier's IM, also where the cap binds; amounts are
+    # published to the cent, rates to 1e-6 (no 750.0000000000007)
+    table = tier_table(
+        0.3135,
+        0.1881,
+        2.0,
+        sigma_daily=0.2,
+        adv=2e6,
+        mm_ratio=0.6,
+        rate_precision=1e-6,
+        amount_precision=0.01,
+    )
+    assert table.loc[0, "im_rate"] == 0.3135 and table.loc[0, "mm_rate"] == 0.1881
+    assert table["im_rate"].iloc[-1] == 1.0  # the cap binds on the largest tiers
+    np.testing.assert_allclose(table["mm_rate"], 0.6 * table["im_rate"], atol=5e-7)
+    assert (table["mm_rate"] < table["im_rate"]).all()
+    cents = table["maintenance_amount"] * 100
+    assert (cents == np.round(cents)).all()
+    assert all(len(repr(float(x)).split(".")[1]) <= 2 for x in table["maintenance_amount"])
 
 
 def test_overlapping_tiers_are_rejected():

@@ -444,6 +444,37 @@ def test_cli_refuses_to_overwrite_an_input_and_names_missing_files(tmp_path, cap
     assert "absent.csv: file not found" in capsys.readouterr().err
 
 
+def test_cli_compare_feeds_reads_both_files_with_the_read_option_flags(tmp_path, capsys):
+    # a vendor export: ';'-separated, the close named "Px", timestamps in epoch milliseconds
+    a, b, _, _ = _two_feeds(tmp_path)
+    paths = []
+    for name, feed in (("vendor_b.txt", b), ("vendor_a.txt", a)):  # A is the later feed
+        ms = ((feed.index - pd.Timestamp(0)) // pd.Timedelta("1ms")).astype(str)
+        path = tmp_path / name
+        lines = ["stamp;Px"] + [f"{t};{v:.2f}" for t, v in zip(ms, feed, strict=True)]
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(str(path))
+    # without the flags neither the close nor the timestamp column is found: refused, naming
+    # the flag to use
+    assert main(["compare-feeds", *paths]) == 1
+    err = capsys.readouterr().err
+    assert "no close price column" in err and "--column" in err and "Traceback" not in err
+    assert main(["compare-feeds", *paths, "--column", "Px=close"]) == 1
+    assert "no timestamp column" in (err := capsys.readouterr().err) and "--timestamp" in err
+    flags = ["--sep", ";", "--timestamp", "stamp", "--unit", "ms", "--column", "Px=close"]
+    assert main(["compare-feeds", *paths, "--threshold", "0.01", *flags]) == 0
+    text = capsys.readouterr().out
+    assert "best lag: 1 bar(s) (vendor_a.txt late)" in text
+    assert "vendor_a.txt: 1 stale stretch(es) (6 bars)" in text
+    # the declared interval is checked against both files (daily bars, not hourly)
+    assert main(["compare-feeds", *paths, *flags, "--interval", "1h"]) == 1
+    err = capsys.readouterr().err
+    assert "--interval" in err and "Traceback" not in err
+    # a bad option value is a usage error naming the flag
+    assert main(["compare-feeds", *paths, *flags, "--unit", "days"]) == 2
+    assert "--unit" in capsys.readouterr().err
+
+
 def test_cli_validate_data_compare_with_writes_the_comparison(tmp_path, capsys):
     _, _, pa, pb = _two_feeds(tmp_path)
     out = tmp_path / "defects.csv"
@@ -522,6 +553,46 @@ def test_run_writes_feed_comparison_for_reference_files(tmp_path):
     assert lag["value"] == 0
     eth = table[table["asset"] == "ETH"]
     assert eth["check"].tolist() == ["error"] and "no close price column" in eth["detail"].iloc[0]
+
+
+def test_reference_files_are_read_with_the_read_options_of_the_data_section(tmp_path):
+    from riskkit.config import load_config
+    from riskkit.datasets import load_ohlcv
+    from riskkit.run import load_run, run_calibration
+
+    ref = tmp_path / "btc_vendor.csv"
+    vendor = load_ohlcv("BTC", "coinbase-pro", start="2020-06-01")[["close"]]
+    vendor.rename(columns={"close": "Px"}).to_csv(ref, sep=";")
+
+    def run(columns: str):
+        cfg = tmp_path / "cfg.yaml"
+        cfg.write_text(
+            "name: refs\n"
+            "data: {source: bundled, exchange: bitstamp, start: 2020-06-01, "
+            f"reference_files: {{BTC: {ref}}}{columns}}}\n"
+            "assets: [BTC]\n"
+            f"output: {{directory: {tmp_path / 'runs'}, figure_formats: []}}\n"
+            "run: {executor: serial}\n"
+            "report: false\n"
+        )
+        result = run_calibration(load_config(cfg), calibrator=_no_calibration)
+        return result.run_dir
+
+    # the file's close column is "Px": not found by name ...
+    table = pd.read_csv(run("") / "feed_comparison.csv")
+    assert table["check"].tolist() == ["error"] and "no close price column" in table["detail"][0]
+    # ... read once data.columns maps it (a read option, allowed with any source here)
+    run_dir = run(", columns: {Px: close}")
+    table = pd.read_csv(run_dir / "feed_comparison.csv")
+    assert "error" not in set(table["check"])
+    # the run record (behind the report notebook) reads the same table, dates as timestamps
+    got = load_run(run_dir).feed_comparison()
+    assert list(got.columns) == ["asset", *rd.COMPARISON_COLUMNS]
+    assert got["start"].dtype.kind == "M" and got["check"].tolist() == table["check"].tolist()
+    lag = table[table["check"] == "lag"].iloc[0]
+    assert lag["value"] == 0
+    span = table[table["check"] == "span"].set_index("feed")
+    assert list(span.index) == ["bitstamp", "btc_vendor.csv"]
 
 
 def test_zip_archives_as_binance_publishes_them(tmp_path):

@@ -137,6 +137,9 @@ def test_failing_assets_do_not_lose_the_others(tmp_path: Path, price_files) -> N
     table = record.parameter_table()
     assert list(table.index) == ["BTC", "ETH"]
     assert (table["mm_rate"] <= table["im_rate"]).all()
+    # no data.reference_files: nothing compared, no feed_comparison.csv, an empty table
+    assert not (run_dir / "feed_comparison.csv").exists()
+    assert record.feed_comparison().empty and "check" in record.feed_comparison().columns
 
 
 def test_traffic_light_counts_match_the_backtest_battery(tmp_path: Path, price_files) -> None:
@@ -373,7 +376,7 @@ def test_run_record_says_what_bars_mean_and_lists_every_episode(
         "horizon_bars": 2.0,
     }
     params = json.loads((result.run_dir / "margin_parameters.json").read_text())
-    assert params["schema_version"] == "1.1"
+    assert params["schema_version"] == "1.2"
     btc = params["assets"]["BTC"]
     assert btc["data"]["bar_interval"] == "1D" and btc["as_of"] == "2020-12-07"
     assert "not_computed" not in btc and len(btc["tiers"]) > 1

@@ -37,7 +37,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from riskkit.backtest import plot_backtest
-from riskkit.margin import compare_paths
+from riskkit.margin import compare_paths, venue_comparison
 from riskkit.run import demo_config, load_run, run_calibration
 
 # %% tags=["parameters"]
@@ -110,6 +110,26 @@ if len(run.issues):
     shown = run.issues.drop(columns=["rows"], errors="ignore")
     display(shown.groupby(["asset", "check", "severity"]).size().rename("defects").to_frame())
     display(shown.head(12))
+
+# %% [markdown]
+# **A second source.** With `data.reference_files` (another venue, a vendor, the mark price),
+# each asset's prices are compared with that source (`riskkit.data.compare_feeds`): quantiles of
+# the deviation, bars beyond 0.5%, the lag that best aligns the two, stale stretches and bars
+# one source lacks. A feed that lags or freezes is a defect the price checks of one file cannot
+# see.
+
+# %%
+feeds = run.feed_comparison()  # feed_comparison.csv; empty when nothing was compared
+if len(feeds):
+    beyond = feeds["check"] == "beyond_threshold"
+    display(feeds[~beyond].set_index(["asset", "check"]))
+    if beyond.any():
+        print(f"{int(beyond.sum())} bar(s) beyond the threshold, the first of them:")
+        display(feeds[beyond].head(5).set_index(["asset", "check"]))
+elif cfg.data.reference_files:
+    print("no asset with a second source was loaded: nothing is compared")
+else:
+    print("no second source configured (data.reference_files): nothing is compared")
 
 # %% [markdown]
 # ## 3. Model choice
@@ -267,7 +287,28 @@ for asset in run.assets_ok:
         display(episodes.set_index("scenario").style.set_caption(f"{asset}: stress episodes"))
 
 # %% [markdown]
-# ## 9. The parameters to publish, and the checklist
+# ## 9. Beside the rates venues publish
+#
+# Each asset's calibrated rates beside the rates venues publish for *that* asset
+# (`riskkit.margin.venue_comparison`; BTC and ETH rows, none for other assets), each quoted as
+# published on its date by its source. `minutes to MM` is the time over which the calibrated
+# model's loss on the last date (its 1-day measure scaled by the square root of time) uses up
+# the row's maintenance margin, the cushion left when a position is liquidated: a venue must
+# close positions faster than that. Rows dated more than a year from the data are flagged.
+
+# %%
+measured = {
+    a: q
+    for a, q in p.get("assets", {}).items()
+    if q.get("daily_measure_long") and q.get("daily_measure_short")
+}
+venues = venue_comparison(measured)
+venues["minutes to MM"] = 60 * venues.pop("mm_hours")
+cols = ["im_rate", "mm_rate", "max_leverage", "as_of", "date_flag", "minutes to MM", "source"]
+display(venues[cols].style.format(precision=4).set_caption("calibrated and published rates"))
+
+# %% [markdown]
+# ## 10. The parameters to publish, and the checklist
 #
 # The rates on the last forecast date, as written to `margin_parameters.json` (validated
 # against its JSON Schema). All rates are fractions of notional.
@@ -277,6 +318,11 @@ display(run.parameter_table())
 if len(skipped):
     # outputs the data did not allow (a close-only series): null in the file, with the reason
     display(skipped.set_index(["asset", "output"]).style.set_caption("not computed"))
+failures = run.model_failures()
+if len(failures) and (failures["count"] > 0).any():
+    # raw margins that were not finite or above the sanity bound: never published, the last
+    # good margin kept (tables/<ASSET>/model_failures.csv lists every date and reason)
+    display(failures.set_index("asset").style.set_caption("model failures"))
 checks = run.signoff_checks()
 display(
     checks.style.map(

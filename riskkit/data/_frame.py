@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,18 +18,24 @@ PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 PathLike = str | os.PathLike[str]
 
 
-def _as_frame(prices: pd.DataFrame | pd.Series, name: str) -> pd.DataFrame:
+def _as_frame(
+    prices: pd.DataFrame | pd.Series,
+    name: str,
+    column: str = "close",
+    reader: str = "read files with riskkit.data.read_prices",
+) -> pd.DataFrame:
+    """``prices`` as a frame with a DatetimeIndex and a ``column`` column (a Series becomes that
+    column), numeric OHLCV columns; a DataError naming ``name`` (and ``reader``) otherwise."""
     if isinstance(prices, pd.Series):
-        prices = prices.to_frame("close")
+        prices = prices.to_frame(column)
     if not isinstance(prices, pd.DataFrame):
         raise DataError(f"{name}: expected a DataFrame or Series, got {type(prices).__name__}")
     if not isinstance(prices.index, pd.DatetimeIndex):
         raise DataError(
-            f"{name}: index must be a DatetimeIndex (got {type(prices.index).__name__}); "
-            "read files with riskkit.data.read_prices"
+            f"{name}: index must be a DatetimeIndex (got {type(prices.index).__name__}); {reader}"
         )
-    if "close" not in prices.columns:
-        raise DataError(f"{name}: no 'close' column; columns are {list(prices.columns)}")
+    if column not in prices.columns:
+        raise DataError(f"{name}: no {column!r} column; columns are {list(prices.columns)}")
     for col in OHLCV_COLUMNS:
         if col in prices.columns and not pd.api.types.is_numeric_dtype(prices[col]):
             raise DataError(f"{name}, column {col!r}: not numeric (dtype {prices[col].dtype})")
@@ -95,3 +102,13 @@ def _spans(numbers: np.ndarray | list[int], label: str = "line", limit: int = 6)
     more = f" (+{rest} more)" if rest > 0 else ""
     plural = "s" if nums.size > 1 else ""
     return f"{label}{plural} {', '.join(parts)}{more}"
+
+
+def _rows_text(rows: np.ndarray | Sequence[int], lines: np.ndarray | None, most: int = 8) -> str:
+    """Rows named for a message: their file lines when known (``lines 3-7, 12``), else their
+    0-based positions (``rows [3, 4] (+2 more)``, at most ``most`` shown)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if lines is not None:
+        return _spans(np.asarray(lines)[rows], "line")
+    more = f" (+{rows.size - most} more)" if rows.size > most else ""
+    return f"row{'s' * (rows.size != 1)} {rows[:most].tolist()}{more}"

@@ -42,7 +42,14 @@ import numpy as np
 import pandas as pd
 
 from riskkit.bars import check_interval, interval_label
-from riskkit.data._frame import OHLCV_COLUMNS, PathLike, _fmt, _fmt_many, _ns, _spans
+from riskkit.data._frame import (
+    OHLCV_COLUMNS,
+    PathLike,
+    _fmt,
+    _fmt_many,
+    _ns,
+    _rows_text,
+)
 from riskkit.data.options import TIMESTAMP_UNITS, Audience, ReadOptions, parse_interval
 from riskkit.data.validation import (
     _phase_text,
@@ -121,12 +128,7 @@ class _Ctx:
     lines: np.ndarray | None = None  # file line of each raw row (None: a frame in memory)
 
     def at(self, rows: np.ndarray | Sequence[int]) -> str:
-        rows = np.asarray(rows, dtype=np.int64)
-        if self.lines is None:
-            shown = rows[:5].tolist()
-            more = f" (+{rows.size - 5} more)" if rows.size > 5 else ""
-            return f"rows {shown}{more}"
-        return _spans(self.lines[rows], "line")
+        return _rows_text(rows, self.lines, most=5)
 
     def line(self, row: int) -> str:
         return f"row {row}" if self.lines is None else f"line {int(self.lines[row])}"
@@ -996,33 +998,28 @@ def _check_interval(read: _Read, opts: ReadOptions, source: str, audience: Audie
 
 
 def _partial_policy(
-    frame: pd.DataFrame,
-    why: str | None,
-    row: int | None,
-    policy: str,
-    name: str,
-    where: str,
-    audience: Audience,
-) -> pd.DataFrame:
-    """Apply ``partial_bars`` to a frame whose row ``row`` was found partial (``why``)."""
-    if why is None or row is None:
-        return frame
-    date = _fmt(frame.index[row])
-    text = f"{name}: last bar {date}{where} is partial: {why}"
+    policy: str, name: str, date: pd.Timestamp, where: str, why: str, audience: Audience
+) -> bool:
+    """Apply the ``partial_bars`` option to a last bar found partial (``why``): raise
+    (``"error"``), warn and keep it (``"keep"``: False), or warn that it is dropped (``"drop"``:
+    True, the caller drops it). The one rule of every reader: files, frames and bundled data."""
+    text = f"{name}: last bar {_fmt(date)}{where} is partial"
     if policy == "error":
         raise DataError(
-            f"{text}. Remove it, or set {ReadOptions.setting('partial_bars', 'drop', audience)}"
+            f"{text}: {why}. Remove it, or set "
+            f"{ReadOptions.setting('partial_bars', 'drop', audience)}"
         )
-    if policy == "drop":
-        warnings.warn(
-            f"{text}; dropped ({ReadOptions.setting('partial_bars', 'keep', audience)} keeps it)",
-            DataQualityWarning,
-            stacklevel=3,
-        )
-        logger.info("%s: dropped the partial last bar %s", name, date)
-        return frame.iloc[np.arange(len(frame)) != row]
-    warnings.warn(f"{text}; kept (partial_bars keep)", DataQualityWarning, stacklevel=3)
-    return frame
+    if policy == "keep":
+        kept = ReadOptions.setting("partial_bars", "keep", audience)
+        warnings.warn(f"{text}; kept ({kept}): {why}", DataQualityWarning, stacklevel=4)
+        return False
+    warnings.warn(
+        f"{text}; dropped ({ReadOptions.setting('partial_bars', 'keep', audience)} keeps it): "
+        f"{why}",
+        DataQualityWarning,
+        stacklevel=4,
+    )
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -1153,8 +1150,12 @@ def read_prices(
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
     frame = read.frame
     row, why = _partial_row(frame, opts.step, read.close_time, read.saved_at)
-    where = "" if row is None or read.lines is None else f" (line {read.lines[row]})"
-    frame = _partial_policy(frame, why, row, opts.partial_bars, Path(path).name, where, audience)
+    if row is not None and why is not None:
+        where = "" if read.lines is None else f" (line {read.lines[row]})"
+        name = Path(path).name
+        if _partial_policy(opts.partial_bars, name, frame.index[row], where, why, audience):
+            logger.info("%s: dropped the partial last bar %s", name, _fmt(frame.index[row]))
+            frame = frame.iloc[np.arange(len(frame)) != row]
     if check:
         lines = read.lines
         if lines is not None and len(lines) != len(frame):

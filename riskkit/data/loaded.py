@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from riskkit.data import cleaning
-from riskkit.data._frame import PathLike, _fmt
-from riskkit.data.io import _read_for_check
+from riskkit.data._frame import PathLike
+from riskkit.data.io import _partial_policy, _read_for_check
 from riskkit.data.options import PARTIAL_BAR_POLICIES, Audience, ReadOptions
 from riskkit.data.validation import ValidationReport, validate
-from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
+from riskkit.exceptions import ConfigError, DataQualityWarning
 
 __all__ = ["LoadedPrices", "check_and_clean", "read_checked"]
 
@@ -155,25 +155,17 @@ def _partial(
     lines: np.ndarray | None,
     audience: Audience,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``raw`` without the bar ``report`` calls ``partial_bar`` when ``policy`` drops it
+    (:func:`riskkit.data.io._partial_policy`), and the change table (one row, or empty)."""
     found = report.of("partial_bar")
     if found.empty:
         return raw, _no_changes()
     row = int(found["rows"].iloc[0][0])
     detail = str(found["detail"].iloc[0])
     where = "" if lines is None else f" (line {int(lines[row])})"
-    text = f"{name}: last bar {_fmt(raw.index[row])}{where} is partial"
-    if policy == "error":
-        raise DataError(
-            f"{detail}. Remove it, or set {ReadOptions.setting('partial_bars', 'drop', audience)}"
-        )
-    if policy == "keep":
-        warnings.warn(f"{text}; kept (partial_bars keep)", DataQualityWarning, stacklevel=3)
+    why = detail.split("looks unfinished: ", 1)[-1]
+    if not _partial_policy(policy, name, raw.index[row], where, why, audience):
         return raw, _no_changes()
-    warnings.warn(
-        f"{text}; dropped ({ReadOptions.setting('partial_bars', 'keep', audience)} keeps it)",
-        DataQualityWarning,
-        stacklevel=3,
-    )
     mask = np.zeros(len(raw), dtype=bool)
     mask[row] = True
     return cleaning._drop_or_nan(raw, mask, "drop", "drop_partial_bars", [detail], name)

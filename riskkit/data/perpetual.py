@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskkit.data._frame import PRICE_COLUMNS, PathLike, _fmt, _ns
+from riskkit.data._frame import PRICE_COLUMNS, PathLike, _as_frame, _fmt, _ns
 from riskkit.data.io import _sniff, parse_timestamps, read_prices
 from riskkit.data.options import Audience, ReadOptions, parse_interval
 from riskkit.data.validation import (
@@ -700,17 +700,8 @@ def validate_funding(
 
 
 def _funding_frame(funding: pd.DataFrame | pd.Series, name: str) -> pd.DataFrame:
-    if isinstance(funding, pd.Series):
-        funding = funding.to_frame("funding_rate")
-    if not isinstance(funding, pd.DataFrame):
-        raise DataError(f"{name}: expected a DataFrame or Series, got {type(funding).__name__}")
-    if not isinstance(funding.index, pd.DatetimeIndex):
-        raise DataError(
-            f"{name}: index must be a DatetimeIndex (got {type(funding.index).__name__}); "
-            "read funding files with riskkit.data.read_funding"
-        )
-    if "funding_rate" not in funding.columns:
-        raise DataError(f"{name}: no 'funding_rate' column; columns are {list(funding.columns)}")
+    reader = "read funding files with riskkit.data.read_funding"
+    funding = _as_frame(funding, name, "funding_rate", reader)
     if funding.empty:
         raise DataError(f"{name}: no rows")
     return funding

@@ -20,7 +20,16 @@ import numpy as np
 import pandas as pd
 
 from riskkit.bars import interval_label
-from riskkit.data._frame import PRICE_COLUMNS, _as_frame, _fmt, _fmt_many, _ns, _runs, _spans
+from riskkit.data._frame import (
+    PRICE_COLUMNS,
+    _as_frame,
+    _fmt,
+    _fmt_many,
+    _ns,
+    _rows_text,
+    _runs,
+    _spans,
+)
 from riskkit.data.options import parse_day_boundary, parse_interval
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 
@@ -226,12 +235,7 @@ class _Where:
         self.lines = None if lines is None else np.asarray(lines, dtype=np.int64)
 
     def __call__(self, rows: np.ndarray | Sequence[int]) -> str:
-        rows = np.asarray(rows, dtype=np.int64)
-        if self.lines is None:
-            shown = rows[:8].tolist()
-            more = f" (+{rows.size - 8} more)" if rows.size > 8 else ""
-            return f"row{'s' * (rows.size != 1)} {shown}{more}"
-        return _spans(self.lines[rows], "line")
+        return _rows_text(rows, self.lines)
 
     def suffix(self, rows: np.ndarray | Sequence[int]) -> str:
         return "" if self.lines is None else f" ({self(rows)})"

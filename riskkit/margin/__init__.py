@@ -41,7 +41,9 @@ from riskkit.margin.coverage import (
     breaches,
     coverage_table,
     coverage_tests,
+    informational_coverage,
     margin_period_loss,
+    worst_price_loss,
 )
 from riskkit.margin.evaluate import evaluate_paths
 from riskkit.margin.export import (
@@ -53,6 +55,14 @@ from riskkit.margin.export import (
     to_jsonable,
     validate_parameter_set,
     write_parameter_set,
+)
+from riskkit.margin.layers import (
+    MarginLayer,
+    layer_problems,
+    margin_layers,
+    publish_mm,
+    round_to_precision,
+    screen_model_failures,
 )
 from riskkit.margin.liquidation import (
     AccountPaths,
@@ -140,6 +150,14 @@ __all__ = [
     "compare_with_venues",
     "coverage_table",
     "coverage_tests",
+    "informational_coverage",
+    "worst_price_loss",
+    "MarginLayer",
+    "margin_layers",
+    "layer_problems",
+    "publish_mm",
+    "round_to_precision",
+    "screen_model_failures",
     "default_estimator",
     "evaluate_paths",
     "find_stressed_period",

@@ -6,7 +6,9 @@
    missing bar);
 2. rolling out-of-sample VaR/ES forecasts of the long loss ``-r`` and of the short loss ``+r``
    (:func:`riskkit.backtest.rolling_forecast`, no look-ahead);
-3. the two-sided margin rate over the margin period of risk (:mod:`riskkit.margin.rates`);
+3. the two-sided margin rate over the margin period of risk (:mod:`riskkit.margin.rates`), from
+   the estimator's own h-bar simulation or the square-root rule; model failures screened
+   (:mod:`riskkit.margin.layers`);
 4. anti-procyclicality (:mod:`riskkit.margin.apc`), optional cap on daily changes, rounding up to
    the venue step, floor and cap; maintenance margin;
 5. coverage of the margin by the realised losses (:mod:`riskkit.margin.coverage`) and the VaR
@@ -19,8 +21,8 @@ set today); the whole path is kept for the procyclicality and coverage analysis.
 **Bars of any interval.** The risk model runs on the returns of the bars it is given (hourly bars:
 hourly returns); ``window`` and ``refit_every`` count bars. Every setting given in days (the
 margin period of risk, the APC look-backs, the haircut horizon) is converted to bars by one
-:class:`riskkit.bars.BarClock` (``h_bars = horizon_days x bars_per_day``), and the square-root
-of time rule scales the 1-bar measure to ``h_bars``. Position tiers, the average daily traded
+:class:`riskkit.bars.BarClock` (``h_bars = horizon_days x bars_per_day``); the estimator
+forecasts the ``h_bars`` loss itself (or the square-root rule scales the 1-bar measure). Position tiers, the average daily traded
 value and the insurance fund stay daily quantities (intraday bars are summed or aggregated into
 days). Daily bars give exactly the numbers of a daily calibration.
 
@@ -43,18 +45,33 @@ import pandas as pd
 
 from riskkit.bars import BarClock, infer_interval
 from riskkit.events import STRESS_EPISODES
-from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
+from riskkit.exceptions import ConfigError, DataError, DataQualityWarning, ModelError
 from riskkit.margin import apc as _apc
 from riskkit.margin._common import log_returns_from_ohlcv
 from riskkit.margin.collateral import collateral_haircut
-from riskkit.margin.coverage import coverage_table, coverage_tests, margin_period_loss
+from riskkit.margin.coverage import (
+    coverage_table,
+    coverage_tests,
+    informational_coverage,
+    margin_period_loss,
+    worst_price_loss,
+)
+from riskkit.margin.layers import (
+    FAILURE_COLUMNS,
+    MarginLayer,
+    layer_problems,
+    margin_layers,
+    publish_mm,
+    round_to_precision,
+    screen_model_failures,
+)
 from riskkit.margin.liquidation import (
     InsuranceFundResult,
     account_paths,
     insurance_fund,
     liquidation_penalty,
 )
-from riskkit.margin.rates import max_leverage, round_rate, two_sided_rate
+from riskkit.margin.rates import TwoSidedRate, max_leverage, round_rate, two_sided_rate
 from riskkit.margin.regimes import classify_regimes
 from riskkit.margin.settings import MarginSettings
 from riskkit.margin.stress import episode_status, historical_stress, hypothetical_stress
@@ -76,10 +93,12 @@ class AssetCalibration:
     parameters : dict
         JSON-ready parameters for the margin engine (rates on the last forecast date).
     margin_path : DataFrame
-        Per forecast date: 1-day log-loss measures (``long_x1``, ``short_x1``), ``raw_im`` (model
-        margin over the horizon), ``charged_im`` (after APC and caps), ``im``, ``mm`` (published:
-        rounded, floored, capped), ``max_leverage``, ``volatility``, and the APC input used
-        (``apc_stressed`` or ``apc_floor``: the rate at ``horizon_days`` it compares with).
+        Per forecast date: 1-bar log-loss measures (``long_x1``, ``short_x1``), the loss
+        fractions of each side over the margin period (``long_rate``, ``short_rate``),
+        ``raw_model`` (the model margin: their maximum), ``raw_im`` (after the model-failure
+        screen), ``raw_mm`` (an MM layer of its own only), ``charged_im`` (after APC and caps),
+        ``im``, ``mm`` (published: rounded, floored, capped), ``max_leverage``, ``volatility``,
+        ``model_failure`` (bool) and the APC input used (``apc_stressed`` or ``apc_floor``).
     backtest : DataFrame
         VaR backtest battery of the underlying 1-day model, per side.
     coverage : DataFrame
@@ -106,7 +125,11 @@ class AssetCalibration:
         Every stress episode (named and configured) with its status: ``tested``, ``not in
         data`` or ``no margin in force`` (:func:`riskkit.margin.stress.episode_status`).
     not_computed : dict
-        ``{output: reason}`` of the steps the data did not allow (close-only series).
+        ``{output: reason}`` of the steps the data did not allow (close-only series, or a
+        margin period that is not a whole number of bars: no coverage, no historical stress).
+    model_failures : DataFrame
+        One row per model failure (date, layer, raw_margin, reason, fallback): raw margins not
+        finite or above ``model_failure_bound``, never published.
     """
 
     asset: str
@@ -123,6 +146,9 @@ class AssetCalibration:
     info: dict[str, Any] = field(default_factory=dict)
     episodes: pd.DataFrame = field(default_factory=pd.DataFrame)
     not_computed: dict[str, str] = field(default_factory=dict)
+    model_failures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(FAILURE_COLUMNS))
+    )
 
 
 def default_estimator() -> RiskEstimator:
@@ -134,19 +160,16 @@ def default_estimator() -> RiskEstimator:
 
 
 def _charged_path(
-    x_long: pd.Series,
-    x_short: pd.Series,
-    horizon: float,
+    raw: pd.Series,
     settings: MarginSettings,
     apc_inputs: dict[str, pd.Series],
 ) -> pd.DataFrame:
-    """Raw two-sided rate over ``horizon`` -> APC -> daily-change cap (before rounding).
+    """Raw two-sided rate over the margin period -> APC -> daily-change cap (before rounding).
 
-    ``apc_inputs`` holds the stressed margin or the floor **at the same horizon** (see
-    :func:`_apc_inputs`).
+    ``raw`` is the model margin after the model-failure screen; ``apc_inputs`` holds the
+    stressed margin or the floor **at the same horizon** (see :func:`_apc_inputs`).
     """
-    rates = two_sided_rate(x_long, x_short, horizon)
-    raw = rates.for_sides(settings.sides).rename("raw")
+    raw = raw.rename("raw")
     if settings.apc == "none":
         charged = raw.copy()
     elif settings.apc == "buffer":
@@ -167,7 +190,45 @@ def _charged_path(
         charged = _apc.cap_daily_change(
             charged, settings.max_daily_increase, settings.max_daily_decrease
         )
-    return pd.DataFrame({"long": rates.long, "short": rates.short, "raw": raw, "charged": charged})
+    return pd.DataFrame({"raw": raw, "charged": charged})
+
+
+#: columns of a coverage table (riskkit.margin.coverage.coverage_table)
+COVERAGE_COLUMNS = (
+    "n",
+    "breaches_long",
+    "breaches_short",
+    "rate_long",
+    "rate_short",
+    "mean_excess",
+    "max_excess",
+    "mean_margin",
+)
+
+
+def _path_estimator(estimator: RiskEstimator) -> RiskEstimator | None:
+    """The estimator set to its own multi-period method (h-bar simulation for FHS, GARCH and
+    EVT, overlapping h-bar sums for historical simulation, cumulants for Cornish-Fisher), or
+    None when it has none (its forecast then is what it is: e.g. the normal ``Parametric``).
+
+    An estimator already set to a method other than ``"sqrt"`` keeps it; otherwise the first
+    non-sqrt choice of its ``horizon_method`` (:func:`riskkit.risk.compare.with_horizon_method`).
+    """
+    import typing
+
+    from riskkit.risk.compare import with_horizon_method
+
+    current = getattr(estimator, "horizon_method", None)
+    if current is None:
+        return None
+    if current != "sqrt":
+        return estimator
+    try:
+        hints = typing.get_type_hints(type(estimator).__init__)
+    except (NameError, TypeError):
+        return None
+    choices = [c for c in typing.get_args(hints.get("horizon_method")) if c != "sqrt"]
+    return with_horizon_method(estimator, choices[0]) if choices else None
 
 
 def _settings_in_bars(settings: MarginSettings, clock: BarClock) -> MarginSettings:
@@ -349,24 +410,42 @@ def calibrate_asset(
         ``settings`` is not a MarginSettings.
     DataError
         No close column, bad prices, or a history too short for the window.
+    ModelError
+        The model fails on the last date with no earlier good margin to fall back on.
 
     Notes
     -----
-    **Maintenance margin.** ``mm_ratio`` times the charged IM (after APC, before rounding),
-    rounded up and never above the IM; or, with ``mm_level``/``mm_horizon_days``, the two-sided
-    rate at its own level and horizon times the same APC factor (charged / raw IM).
+    **Margin layers** (:mod:`riskkit.margin.layers`). The IM is ``measure`` at ``level`` over
+    ``horizon_days``. The MM is either ``mm_ratio`` x the *published* IM (after rounding, floor
+    and cap, so ``MM / IM = mm_ratio`` holds on every date, the cap and the floor included), or,
+    with ``mm_measure``/``mm_level``/``mm_horizon_days``, a layer of its own (times the IM's APC
+    factor, rounded up, kept one step below the IM). Each layer's coverage and tests use its own
+    level and horizon; a ratio MM has no level, and its coverage tests are informational.
+    Published pairs satisfy ``0 < MM < IM <= im_cap``; tier 1 carries the headline rates.
 
-    **Bars and days.** The model forecasts the loss of one bar; ``window`` and ``refit_every``
-    count bars. The margin period of risk is ``h_bars = horizon_days x bars_per_day`` bars
-    (``BarClock.bars``, the one conversion), over which the 1-bar measure is scaled by the square
-    root of time. The APC look-backs (days) and daily change limits are converted to bars the
-    same way. The published ``daily_measure_*`` and ``volatility_daily`` are the 1-bar values
-    scaled to one day by the same rule.
+    **Horizon.** The margin period of risk is ``h_bars = horizon_days x bars_per_day`` bars
+    (``BarClock.bars``, the one conversion). With ``horizon_method="simulation"`` (default) and a
+    whole number of bars above one, the estimator forecasts the h-bar loss itself (its own
+    multi-period method: h-bar GARCH paths for FHS/GARCH/EVT, overlapping sums for historical
+    simulation); otherwise (``"sqrt"``, or a period that is not a whole number of bars) the
+    1-bar measure is scaled by ``sqrt(h_bars)``. The published ``daily_measure_*`` and
+    ``volatility_daily`` are the 1-bar values scaled to one day by the square-root rule.
 
-    **Coverage horizon.** Realised losses are measured over ``H = max(1, ceil(h_bars))`` whole
-    bars, because bars cannot show a loss over a fraction of a bar. For a fractional horizon
-    the coverage tables therefore test the same margin model (same forecasts, APC and rounding)
-    evaluated at ``H`` bars; the published rate is the one at ``horizon_days``.
+    **Coverage and stress horizon.** Realised losses are measured over the layer's own period,
+    in whole bars, close to close or (``loss_price="worst"``) at the worst price within the
+    period. A period that is not a whole number of bars (1 hour on daily bars) is not
+    backtested, and the historical stress is not run: both are listed in ``not_computed``,
+    and no other horizon stands in for them.
+
+    **Model failures.** A raw margin that is not finite or above ``model_failure_bound`` is a
+    model failure on that date (:func:`riskkit.margin.layers.screen_model_failures`): the last
+    good raw margin is used instead, the date is flagged in ``margin_path["model_failure"]`` and
+    listed with its reason in ``model_failures``, and the count is in the parameters. A failure
+    on the last date with no good margin before it raises :class:`ModelError` naming the asset
+    and the date.
+
+    **Precision.** Published rates are rounded to ``rate_precision`` (the IM up), USD amounts to
+    ``amount_precision``.
 
     **Close-only series.** Without ``volume`` the position tiers and the average daily traded
     value are not computed; without ``open``/``high``/``low`` the insurance fund is not. Each is
@@ -398,80 +477,117 @@ def calibrate_asset(
             f"window={settings.window} bars needs at least {settings.window + 30}"
         )
     est = default_estimator() if estimator is None else estimator
+    im_layer, mm_layer = margin_layers(settings)
     levels = [settings.level]
-    mm_level = settings.mm_level if settings.mm_level is not None else settings.level
-    own_mm = settings.mm_level is not None or settings.mm_horizon_days is not None
-    if mm_level not in levels:
-        levels.append(mm_level)
-    # four independent streams: long forecasts, short forecasts, insurance fund, backtest
-    # bootstrap (SeedSequence children do not depend on how many are spawned after them)
-    children = np.random.SeedSequence(seed).spawn(4)
+    if mm_layer.level not in levels:
+        levels.append(mm_layer.level)
+    # independent streams: long forecasts, short forecasts, insurance fund, backtest bootstrap,
+    # then the h-bar forecasts of each layer (SeedSequence children do not depend on how many
+    # are spawned after them, so the first four are those of earlier versions)
+    children = np.random.SeedSequence(seed).spawn(8)
     seeds = [int(c.generate_state(1)[0]) for c in children]
     kwargs = dict(
         levels=tuple(levels),
-        horizon=1,
         window=settings.window,
         refit_every=settings.refit_every,
         executor=executor,
         progress=progress,
     )
-    fc_long = rolling_forecast(returns, est, seed=seeds[0], **kwargs)
-    fc_short = rolling_forecast(-returns, est, seed=seeds[1], **kwargs)
-    m = settings.measure
-    col = f"{m}_{settings.level:g}"
-    mm_col = f"{m}_{mm_level:g}"
-
-    x_long, x_short = fc_long[col], fc_short[col]
+    fc_long = rolling_forecast(returns, est, seed=seeds[0], horizon=1, **kwargs)
+    fc_short = rolling_forecast(-returns, est, seed=seeds[1], horizon=1, **kwargs)
+    x_long, x_short = fc_long[im_layer.column], fc_short[im_layer.column]
     h = settings.horizon_days
     h_bars = clock.bars(h)  # the margin period of risk in bars (= h for daily bars)
     in_bars = _settings_in_bars(settings, clock)
     model_x = pd.DataFrame({"long": x_long, "short": x_short})
+    horizon_info: dict[str, str] = {}
+
+    def layer_rates(layer: MarginLayer, stream: int) -> TwoSidedRate:
+        """Two-sided rate of a layer over its own margin period: the estimator's h-bar
+        simulation (settings.horizon_method="simulation", whole bars > 1) or sqrt(h)."""
+        hb = clock.bars(layer.horizon_days)
+        whole = abs(hb - round(hb)) < 1e-9 and round(hb) > 1
+        path_est = _path_estimator(est) if settings.horizon_method == "simulation" else None
+        if whole and path_est is not None:
+            hb = int(round(hb))
+            kw = {**kwargs, "levels": (layer.level,)}
+            fl = rolling_forecast(returns, path_est, seed=seeds[stream], horizon=hb, **kw)
+            fs = rolling_forecast(-returns, path_est, seed=seeds[stream + 1], horizon=hb, **kw)
+            horizon_info[layer.name] = (
+                f"{path_est.horizon_method} over {hb} bars ({type(est).__name__})"
+            )
+            rates = two_sided_rate(fl[layer.column], fs[layer.column], 1.0)
+            return TwoSidedRate(rates.long, rates.short, rates.rate, float(hb))
+        horizon_info[layer.name] = "1 bar" if hb == 1 else f"sqrt-time from 1 bar to {hb:g} bars"
+        return two_sided_rate(fc_long[layer.column], fc_short[layer.column], hb)
+
+    im_rates = layer_rates(im_layer, 4)
     apc_inputs = _apc_inputs(returns, in_bars, h_bars, fc_long.index, clock, model_x)
-    path = _charged_path(x_long, x_short, h_bars, in_bars, apc_inputs)
+    raw_model = im_rates.for_sides(settings.sides).rename("raw")
+    raw, failures = screen_model_failures(raw_model, settings.model_failure_bound, "im")
+    # dates before the first good raw margin have no margin at all (nothing to fall back on)
+    good = raw.notna()
+    path = _charged_path(raw[good], in_bars, {k: v[good] for k, v in apc_inputs.items()}).reindex(
+        raw.index
+    )
     im = _publish(path["charged"], settings)
-    apc_factor = path["charged"] / path["raw"]
-    if own_mm:
-        mm_h = clock.bars(settings.mm_horizon_days) if settings.mm_horizon_days else h_bars
-        mm_rates = two_sided_rate(fc_long[mm_col], fc_short[mm_col], mm_h)
-        mm_raw = mm_rates.for_sides(settings.sides)
-        mm_charged = mm_raw * apc_factor
+    if mm_layer.is_ratio:
+        mm = publish_mm(im, ratio=mm_layer.ratio, precision=settings.rate_precision)
+        mm_raw = None
     else:
-        mm_charged = settings.mm_ratio * path["charged"]
-    mm = np.minimum(round_rate(mm_charged, settings.rounding_step, cap=settings.im_cap), im)
+        mm_rates = layer_rates(mm_layer, 6)
+        mm_raw_model = mm_rates.for_sides(settings.sides)
+        mm_raw, mm_fail = screen_model_failures(mm_raw_model, settings.model_failure_bound, "mm")
+        failures = pd.concat([failures, mm_fail], ignore_index=True) if len(mm_fail) else failures
+        apc_factor = path["charged"] / path["raw"]
+        mm = publish_mm(
+            im,
+            charged_mm=mm_raw * apc_factor,
+            step=settings.rounding_step,
+            cap=settings.im_cap,
+            precision=settings.rate_precision,
+        )
+    failures = failures.sort_values(["date", "layer"], ignore_index=True)
     margin_path = pd.DataFrame(
         {
             "long_x1": x_long,
             "short_x1": x_short,
+            "long_rate": im_rates.long,
+            "short_rate": im_rates.short,
+            "raw_model": raw_model,
             "raw_im": path["raw"],
             "charged_im": path["charged"],
             "im": im,
             "mm": mm,
             "max_leverage": max_leverage(im),
             "volatility": fc_long["volatility"],
+            "model_failure": raw_model.index.isin(failures["date"]),
         }
     )
+    if mm_raw is not None:
+        margin_path.insert(6, "raw_mm", mm_raw)
     for key, s in apc_inputs.items():
         margin_path[f"apc_{key}"] = s
     margin_path.index.name = "date"
+    last = margin_path.index[-1]
+    if not np.isfinite(margin_path["im"].iloc[-1]):
+        why = failures.loc[failures["date"] == last, "reason"]
+        raise ModelError(
+            f"{asset}: model failure on {last:%Y-%m-%d %H:%M} with no good margin before it "
+            f"to fall back on: {why.iloc[0] if len(why) else 'no margin'}"
+        )
+    if len(failures):
+        logger.warning(
+            "%s: %d model failure(s) (raw margin above %g of notional or not finite), last on "
+            "%s: the last good margin was kept",
+            asset,
+            len(failures),
+            settings.model_failure_bound,
+            f"{failures['date'].iloc[-1]:%Y-%m-%d %H:%M}",
+        )
 
-    # coverage over whole bars
-    H = max(1, math.ceil(h_bars - 1e-12))
-    if H == h_bars:
-        im_cov, mm_cov = im, mm
-    else:
-        p_h = _charged_path(
-            x_long,
-            x_short,
-            H,
-            in_bars,
-            _apc_inputs(returns, in_bars, H, fc_long.index, clock, model_x),
-        )
-        im_cov = _publish(p_h["charged"], settings)
-        mm_cov = np.minimum(
-            round_rate(mm_charged * p_h["charged"] / path["charged"], settings.rounding_step),
-            im_cov,
-        )
-    losses = margin_period_loss(returns, H)
+    # coverage of each layer over its own margin period, in whole bars only: a period that is
+    # not a whole number of bars cannot be measured on these bars (no other horizon stands in)
     vol = fc_long["volatility"]
     vol_source = "model forecast"
     if vol.notna().sum() < 100:
@@ -485,22 +601,59 @@ def calibrate_asset(
     regimes = classify_regimes(vol, regime_thr).map(
         lambda k: f"vol regime {int(k)}" if np.isfinite(k) else np.nan
     )
-    tables = []
-    for name, path_ in (("im", im_cov), ("mm", mm_cov)):
-        by_year = coverage_table(path_, losses, "year")
+    if settings.loss_price == "worst" and not has_range:
+        raise DataError(
+            f"{asset}: loss_price='worst' needs high and low prices; columns are {sorted(columns)}"
+        )
+
+    def losses_over(hb: float) -> pd.DataFrame | None:
+        if hb < 1 - 1e-9 or abs(hb - round(hb)) > 1e-9:
+            return None
+        if settings.loss_price == "worst":
+            return worst_price_loss(ohlcv, returns.index, int(round(hb)))
+        return margin_period_loss(returns, int(round(hb)))
+
+    H = int(round(h_bars)) if losses_over(h_bars) is not None else None
+    mm_h_bars = clock.bars(mm_layer.horizon_days)
+    H_mm = int(round(mm_h_bars)) if losses_over(mm_h_bars) is not None else None
+    losses = losses_over(h_bars)
+    mm_losses = losses if mm_layer.is_ratio else losses_over(mm_h_bars)
+    tables, tests = [], {}
+    for layer, path_, loss_, hb in (
+        (im_layer, im, losses, H),
+        (mm_layer, mm, mm_losses, H if mm_layer.is_ratio else H_mm),
+    ):
+        if loss_ is None:
+            continue
+        by_year = coverage_table(path_, loss_, "year")
         by_year.index = by_year.index.map(str)
-        by_reg = coverage_table(path_, losses, regimes).drop(index="all")
+        by_reg = coverage_table(path_, loss_, regimes).drop(index="all")
         t = pd.concat([by_year.drop(index="all"), by_reg, by_year.loc[["all"]]])
-        t.index = pd.MultiIndex.from_product([[name], t.index], names=["margin", "group"])
+        t.index = pd.MultiIndex.from_product([[layer.name], t.index], names=["margin", "group"])
         tables.append(t)
-    coverage = pd.concat(tables)
-    cov_tests = pd.concat(
-        {
-            "im": coverage_tests(im_cov, losses, settings.level, H),
-            "mm": coverage_tests(mm_cov, losses, settings.level, H),
-        },
-        names=["margin"],
-    )
+        if layer.is_ratio:
+            tests[layer.name] = informational_coverage(path_, loss_, hb)
+        else:
+            tests[layer.name] = coverage_tests(path_, loss_, layer.level, hb)
+    for layer, hb in ((im_layer, h_bars), (mm_layer, mm_h_bars)):
+        if layer.name not in tests:
+            not_computed[f"coverage_{layer.name}"] = (
+                f"the {layer.name.upper()} margin period is {hb:g} {clock.label} bars, not a "
+                f"whole number of bars: its losses cannot be measured on these bars (give bars "
+                f"whose interval divides {layer.horizon_days:g} days)"
+            )
+    if tables:
+        coverage = pd.concat(tables)
+        cov_tests = pd.concat(tests, names=["margin"])
+    else:
+        coverage = pd.DataFrame(
+            columns=COVERAGE_COLUMNS,
+            index=pd.MultiIndex.from_arrays([[], []], names=["margin", "group"]),
+        )
+        cov_tests = pd.DataFrame(
+            columns=["n", "breaches", "statistic", "pvalue", "result", "zone"],
+            index=pd.MultiIndex.from_arrays([[], [], []], names=["margin", "side", "test"]),
+        )
 
     # VaR and ES backtest battery of the 1-bar model on each side
     backtest = backtest_summary(
@@ -511,9 +664,24 @@ def calibrate_asset(
     backtest.insert(0, "n", backtest["observations"])
     backtest.insert(1, "zone", backtest["traffic_light"])
 
-    # parameters on the last date
-    last = margin_path.index[-1]
-    im_last, mm_last = float(im.iloc[-1]), float(mm.iloc[-1])
+    # parameters on the last date, to the published precision (rates to rate_precision: no
+    # float noise; the IM rounded up so it never falls below the calibrated one)
+    prec = settings.rate_precision
+    im_last = float(round_to_precision(float(im.iloc[-1]), prec, "up"))
+    if mm_layer.is_ratio:
+        mm_last = float(publish_mm(im_last, ratio=mm_layer.ratio, precision=prec))
+    else:
+        mm_last = float(round_to_precision(float(mm.iloc[-1]), prec))
+    problems = layer_problems(
+        im_last,
+        mm_last,
+        cap=settings.im_cap,
+        ratio=mm_layer.ratio,
+        precision=prec,
+        where=f"{asset} on {last:%Y-%m-%d %H:%M}: ",
+    )
+    if problems:
+        raise ModelError("model failure: " + "; ".join(problems))
     if vol.notna().any():
         sigma = float(vol.dropna().iloc[-1])
     else:
@@ -540,6 +708,9 @@ def calibrate_asset(
             settings.impact_k,
             settings.rounding_step,
             settings.im_cap,
+            mm_ratio=mm_layer.ratio,
+            rate_precision=prec,
+            amount_precision=settings.amount_precision,
         )
     else:
         not_computed["adv_usd"] = why
@@ -548,7 +719,7 @@ def calibrate_asset(
         returns,
         settings.haircut_level,
         clock.bars(settings.haircut_horizon_days),
-        m,
+        settings.measure,
         rounding_step=settings.rounding_step,
     )
     lev = tuple(max(1.0, f * float(max_leverage(im_last))) for f in settings.insurance_leverage)
@@ -595,9 +766,20 @@ def calibrate_asset(
     else:
         not_computed["insurance_fund_fraction"] = str(why)
     episodes = [*STRESS_EPISODES, *settings.stress_episodes]
+    # historical stress over the run's margin period only (whole bars); the hypothetical shocks
+    # at the published rates and the same period
+    historical = []
+    if H is not None:
+        historical.append(
+            historical_stress(
+                returns, im.dropna(), mm.dropna(), H, episodes=episodes, interval=clock.label
+            )
+        )
+    else:
+        not_computed["historical_stress"] = not_computed["coverage_im"]
     stress = pd.concat(
         [
-            historical_stress(returns, im_cov, mm_cov, H, episodes=episodes, interval=clock.label),
+            *historical,
             hypothetical_stress(
                 im_last,
                 mm_last,
@@ -608,19 +790,37 @@ def calibrate_asset(
         ],
         ignore_index=True,
     )
-    episode_table = episode_status(returns.index, im_cov.dropna().index, episodes)
+    episode_table = episode_status(returns.index, im.dropna().index, episodes)
     for output, reason in not_computed.items():
         logger.info("%s: %s not computed: %s", asset, output, reason)
     stamp = "%Y-%m-%d" if clock.is_daily else "%Y-%m-%dT%H:%MZ"
+
+    def rnd(x: float | None) -> float | None:
+        return None if x is None else float(round_to_precision(float(x), prec))
+
     parameters = {
         "as_of": f"{last:{stamp}}",
         "im_rate": im_last,
         "mm_rate": mm_last,
         "max_leverage": float(max_leverage(im_last)),
-        "raw_im_rate": float(path["raw"].iloc[-1]),
+        "raw_im_rate": rnd(raw_model.iloc[-1]) if np.isfinite(raw_model.iloc[-1]) else None,
+        # model outputs, not published rates: kept at full precision
         "daily_measure_long": clock.to_daily(float(x_long.iloc[-1])),
         "daily_measure_short": clock.to_daily(float(x_short.iloc[-1])),
         "volatility_daily": sigma_daily,
+        "layers": {
+            layer.name: {
+                "definition": layer.describe(),
+                "horizon_method": horizon_info.get(layer.name, "ratio of the published IM"),
+            }
+            for layer in (im_layer, mm_layer)
+        },
+        "model_failures": {
+            "count": int(failures["date"].nunique()),
+            "last_date": None if failures.empty else f"{failures['date'].iloc[-1]:{stamp}}",
+            "bound": settings.model_failure_bound,
+            "in_force": bool(margin_path["model_failure"].iloc[-1]),
+        },
         "apc": settings.apc_settings,
         "tiers": None
         if tiers is None
@@ -636,10 +836,12 @@ def calibrate_asset(
             }
             for r in tiers.itertuples()
         ],
-        "collateral_haircut": haircut,
-        "liquidation_penalty": penalty,
-        "insurance_fund_fraction": None if fund is None else float(fund.required),
-        "adv_usd": adv,
+        "collateral_haircut": rnd(haircut),
+        "liquidation_penalty": rnd(penalty),
+        "insurance_fund_fraction": None if fund is None else rnd(fund.required),
+        "adv_usd": None
+        if adv is None
+        else float(round_to_precision(adv, settings.amount_precision)),
         "data": {
             "first_date": f"{returns.index[0]:{stamp}}",
             "last_date": f"{returns.index[-1]:{stamp}}",
@@ -652,9 +854,13 @@ def calibrate_asset(
     if not_computed:
         parameters["not_computed"] = dict(not_computed)
     info = {
-        "coverage_horizon_days": H if clock.is_daily else H / clock.bars_per_day,
+        "coverage_horizon_days": None if H is None else H / clock.bars_per_day,
         "coverage_horizon_bars": H,
+        "mm_coverage_horizon_bars": H if mm_layer.is_ratio else H_mm,
         "horizon_bars": h_bars,
+        "horizon_method": dict(horizon_info),
+        "layers": {"im": im_layer, "mm": mm_layer},
+        "model_failures": failures,
         "clock": clock.describe(),
         "regime_thresholds": regime_thr,
         "adv": adv,
@@ -681,4 +887,5 @@ def calibrate_asset(
         info=info,
         episodes=episode_table,
         not_computed=not_computed,
+        model_failures=failures,
     )

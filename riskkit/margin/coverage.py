@@ -15,7 +15,14 @@ import pandas as pd
 from riskkit._validation import as_return_series, check_horizon, check_level
 from riskkit.exceptions import DataError
 
-__all__ = ["margin_period_loss", "breaches", "coverage_table", "coverage_tests"]
+__all__ = [
+    "margin_period_loss",
+    "worst_price_loss",
+    "breaches",
+    "coverage_table",
+    "coverage_tests",
+    "informational_coverage",
+]
 
 
 def margin_period_loss(returns: pd.Series, horizon_days: int = 1) -> pd.DataFrame:
@@ -39,6 +46,69 @@ def margin_period_loss(returns: pd.Series, horizon_days: int = 1) -> pd.DataFram
     h = int(check_horizon(horizon_days, "horizon_days"))
     total = r.rolling(h).sum().shift(-(h - 1))
     return pd.DataFrame({"long": -np.expm1(total), "short": np.expm1(total)}, index=r.index)
+
+
+def worst_price_loss(ohlc: pd.DataFrame, index: pd.Index, horizon_bars: int = 1) -> pd.DataFrame:
+    """Realised loss at the worst price within the margin period: the low for a long, the high
+    for a short.
+
+    Parameters
+    ----------
+    ohlc : DataFrame
+        Bars with ``high``, ``low`` and ``close`` columns.
+    index : Index
+        Bar times of the returns (each with the bar before it in ``ohlc``): the first bar of
+        each margin period.
+    horizon_bars : int
+        Whole bars in the margin period.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``index``: ``long = 1 - min(low_t .. low_{t+H-1}) / close_{t-1}``,
+        ``short = max(high_t .. high_{t+H-1}) / close_{t-1} - 1`` (a position opened at the
+        close before the period and closed at its worst price); NaN where the period runs past
+        the data. At least the close-to-close loss of :func:`margin_period_loss`, since a low is
+        at most the close.
+    """
+    missing = {"high", "low", "close"} - set(ohlc.columns)
+    if missing:
+        raise DataError(f"loss_price='worst' needs high and low prices; missing {sorted(missing)}")
+    h = int(check_horizon(horizon_bars, "horizon_bars"))
+    bars = ohlc[["high", "low", "close"]].astype(float)
+    prev = bars["close"].shift(1)
+    low = bars["low"].rolling(h).min().shift(-(h - 1))
+    high = bars["high"].rolling(h).max().shift(-(h - 1))
+    out = pd.DataFrame({"long": 1.0 - low / prev, "short": high / prev - 1.0}, index=bars.index)
+    return out.reindex(index)
+
+
+def informational_coverage(
+    margin: pd.Series, losses: pd.DataFrame, horizon_days: int = 1
+) -> pd.DataFrame:
+    """Breach counts of a margin that has no confidence level of its own, not tested.
+
+    A maintenance margin set as a ratio of the initial margin is not a risk measure at any
+    level, so no test can pass or fail it: the rows of :func:`coverage_tests`, with the breach
+    counts (every ``horizon_days``-th date, as there), ``result`` and ``zone`` set to
+    ``"informational"`` and no statistic.
+    """
+    h = int(check_horizon(horizon_days, "horizon_days"))
+    hits = breaches(margin, losses).iloc[::h]
+    rows = [
+        {
+            "side": side,
+            "test": "breach count",
+            "n": len(hits),
+            "breaches": int(hits[side].sum()),
+            "statistic": np.nan,
+            "pvalue": np.nan,
+            "result": "informational",
+            "zone": "informational",
+        }
+        for side in ("long", "short")
+    ]
+    return pd.DataFrame(rows).set_index(["side", "test"])
 
 
 def breaches(margin: pd.Series, losses: pd.DataFrame) -> pd.DataFrame:

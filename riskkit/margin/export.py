@@ -35,7 +35,7 @@ __all__ = [
     "load_parameter_set",
 ]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 KIND = "riskkit.margin_parameters"
 
 
@@ -154,29 +154,78 @@ def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
     assets = data.get("assets", {})
     if not isinstance(assets, Mapping):
         return out
+    settings = data.get("settings", {})
+    settings = settings if isinstance(settings, Mapping) else {}
     for asset, p in assets.items():
         try:
-            out.extend(_asset_semantic_problems(f"$.assets.{asset}", p))
+            out.extend(_asset_semantic_problems(f"$.assets.{asset}", p, settings))
         except (KeyError, TypeError, IndexError):
             # a missing or mistyped field: the schema errors already name it
             continue
     return out
 
 
-def _asset_semantic_problems(where: str, p: Mapping[str, Any]) -> list[str]:
+def _ratio_of(settings: Mapping[str, Any]) -> float | None:
+    """The configured MM ratio when the MM is a ratio of the IM (no layer of its own)."""
+    own = any(settings.get(k) is not None for k in ("mm_measure", "mm_level", "mm_horizon_days"))
+    ratio = settings.get("mm_ratio")
+    return None if own or not isinstance(ratio, (int, float)) else float(ratio)
+
+
+def _asset_semantic_problems(
+    where: str, p: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+) -> list[str]:
+    from riskkit.margin.layers import layer_problems
+
+    settings = settings or {}
     out: list[str] = []
+    cap = settings.get("im_cap", 1.0)
+    ratio = _ratio_of(settings)
+    # a file without rate_precision (written before 1.2): the default precision
+    precision = settings.get("rate_precision") or 1e-6
     if p["mm_rate"] > p["im_rate"] + 1e-12:
         out.append(f"{where}.mm_rate: {p['mm_rate']} exceeds im_rate {p['im_rate']}")
+    else:
+        out.extend(
+            layer_problems(
+                p["im_rate"],
+                p["mm_rate"],
+                cap=cap,
+                ratio=ratio,
+                precision=precision,
+                where=where + ".",
+            )
+        )
+    headline_ok = not out
     tiers = p["tiers"]
     if tiers is None:  # not computed (a series without volume): nothing more to check
         return out
     if tiers[0]["notional_floor"] != 0:
         out.append(f"{where}.tiers[0].notional_floor: must be 0")
+    for key in ("im_rate", "mm_rate"):
+        if not headline_ok:  # the headline pair is wrong already: one message is enough
+            break
+        if tiers[0][key] != p[key]:
+            out.append(
+                f"{where}.tiers[0].{key}: {tiers[0][key]} differs from the headline {key} "
+                f"{p[key]} (tier 1 must be the headline rate)"
+            )
     for i, t in enumerate(tiers):
         if t["notional_cap"] <= t["notional_floor"]:
             out.append(f"{where}.tiers[{i}]: notional_cap must exceed notional_floor")
         if t["mm_rate"] > t["im_rate"] + 1e-12:
             out.append(f"{where}.tiers[{i}].mm_rate: exceeds im_rate")
+        else:
+            out.extend(
+                layer_problems(
+                    t["im_rate"],
+                    t["mm_rate"],
+                    cap=cap,
+                    ratio=ratio,
+                    precision=precision,
+                    where=f"{where}.tiers[{i}].",
+                )
+            )
         if i == 0:
             continue
         prev = tiers[i - 1]

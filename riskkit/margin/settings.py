@@ -23,10 +23,21 @@ from riskkit.exceptions import ConfigError
 from riskkit.margin.apc import APC_OPTIONS, APC_STRESS_METHODS
 from riskkit.margin.tiers import DEFAULT_BRACKETS, check_brackets
 
-__all__ = ["MarginSettings", "MEASURES", "SIDES", "FROM_BACKTEST", "WindowLength", "RefitEvery"]
+__all__ = [
+    "MarginSettings",
+    "MEASURES",
+    "SIDES",
+    "HORIZON_METHODS",
+    "LOSS_PRICES",
+    "FROM_BACKTEST",
+    "WindowLength",
+    "RefitEvery",
+]
 
 MEASURES = ("es", "var")
 SIDES = ("both", "long", "short")
+HORIZON_METHODS = ("simulation", "sqrt")
+LOSS_PRICES = ("close", "worst")
 #: fields a configuration file sets in its ``backtest`` section, not in ``margin``
 FROM_BACKTEST = ("window", "refit_every")
 
@@ -58,16 +69,33 @@ class MarginSettings(SettingsModel):
     level: Level = 0.99
     """Confidence level in (0, 1) (EMIR RTS 153/2013 Art. 24: at least 0.99)."""
     horizon_days: Annotated[Float, Range(0, 30, lo_open=True)] = 1.0
-    """Margin period of risk in days (1 h = 1/24); 1-day forecasts are scaled by sqrt(h)."""
-    mm_ratio: Annotated[Float, Range(0, 1, lo_open=True)] = 0.6
-    """Maintenance margin as a fraction of initial margin, used unless mm_level or
-    mm_horizon_days is set."""
+    """Margin period of risk in days (1 h = 1/24), converted to bars of the data; see
+    horizon_method."""
+    horizon_method: Annotated[str, Choice(HORIZON_METHODS)] = "simulation"
+    """How a margin period of several bars is reached: simulation (the estimator's own h-bar
+    paths: FHS, GARCH and EVT simulate them, historical simulation overlaps h-bar sums) or sqrt
+    (the 1-bar measure times sqrt(h)). A period shorter than one bar always uses sqrt."""
+    loss_price: Annotated[str, Choice(LOSS_PRICES)] = "close"
+    """Price at which coverage and stress measure the realised loss over the margin period:
+    close (close to close) or worst (the low within the period for a long, the high for a
+    short; needs high and low prices)."""
+    mm_ratio: Annotated[Float, Range(0, 1, lo_open=True, hi_open=True)] = 0.6
+    """Maintenance margin as a fraction of the published initial margin, used unless
+    mm_measure, mm_level or mm_horizon_days is set."""
+    mm_measure: Annotated[str, Choice(MEASURES)] | None = None
+    """Risk measure of a maintenance margin computed as its own layer (default: measure)."""
     mm_level: Level | None = None
-    """Confidence level of a maintenance margin computed as its own risk measure (default:
-    level)."""
+    """Confidence level of a maintenance margin computed as its own layer (default: level)."""
     mm_horizon_days: Positive | None = None
-    """Horizon of a maintenance margin computed as its own risk measure (default:
+    """Margin period of a maintenance margin computed as its own layer (default:
     horizon_days)."""
+    model_failure_bound: Annotated[Float, Range(0, 100, lo_open=True)] = 1.0
+    """A raw model margin above this fraction of notional (or not finite) is a model failure,
+    not a margin: the date keeps the last good margin and is counted in model_failures."""
+    rate_precision: Annotated[Float, Range(0, 0.01, lo_open=True)] = 1e-6
+    """Precision of every published rate in the parameter file (1e-6: six decimals)."""
+    amount_precision: Annotated[Float, Range(0, 1, lo_open=True)] = 0.01
+    """Precision of every published amount in USD (0.01: cents)."""
     window: SkipJsonSchema[WindowLength] = 500
     """Returns per estimation window of the rolling forecasts (a configuration file sets it as
     backtest.window)."""
@@ -165,6 +193,12 @@ class MarginSettings(SettingsModel):
         if self.im_floor > self.im_cap:
             raise problem(f"im_floor {self.im_floor:g} exceeds im_cap {self.im_cap:g}")
         return self
+
+    @property
+    def mm_is_ratio(self) -> bool:
+        """True when the maintenance margin is ``mm_ratio`` x the published initial margin (no
+        layer of its own: mm_measure, mm_level and mm_horizon_days all unset)."""
+        return self.mm_measure is None and self.mm_level is None and self.mm_horizon_days is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every setting (tuples become lists; ``stress_episodes`` is left

@@ -228,8 +228,12 @@ def tier_table(
     impact_k: float = 1.0,
     rounding_step: float | None = 0.0005,
     cap: float = 1.0,
+    *,
+    mm_ratio: float | None = None,
+    rate_precision: float | None = None,
+    amount_precision: float | None = None,
 ) -> pd.DataFrame:
-    """Bracket table with margin rates rising with position size.
+    """Bracket table with margin rates rising with position size; tier 1 = the headline rates.
 
     Parameters
     ----------
@@ -249,6 +253,12 @@ def tier_table(
         Rates are rounded up to this step.
     cap : float
         Highest rate (1.0 = fully collateralised, leverage 1).
+    mm_ratio : float, optional
+        Maintenance margin as this ratio of each tier's IM (rounded to ``rate_precision``);
+        default: the MM rate carried through the tiers like the IM, kept one step below it.
+    rate_precision, amount_precision : float, optional
+        Precision of the published rates (e.g. 1e-6) and of the maintenance amounts (0.01 =
+        cents); default: unrounded beyond ``rounding_step``.
 
     Returns
     -------
@@ -258,25 +268,47 @@ def tier_table(
 
     Notes
     -----
-    Each tier is priced at its **cap** (the largest position it admits). A position liquidated
-    linearly over ``D`` days carries the risk of ``h + D/3`` days (Almgren and Chriss 2000), so
-    the market-risk part of the rate scales by ``sqrt((h + D/3) / h)``; the square-root impact
-    cost ``k sigma sqrt(N / ADV)`` is added to both rates (it is paid whether the position is
-    closed for initial or maintenance purposes). Rates are made non-decreasing across tiers,
-    rounded up, capped, and ``MM <= IM`` is kept.
+    **Tier 1 is the headline.** The headline ``im_rate`` and ``mm_rate`` are calibrated for a
+    position that can be closed within the margin period of risk; tier 1's cap is, by
+    definition, the largest such position. The liquidity add-on therefore prices only the
+    notional **above tier 1's cap**: each tier ``i`` is priced at its cap ``N_i``, with the
+    excess ``E_i = N_i - N_1`` taking ``D_i = E_i / (p ADV)`` extra days (column
+    ``days_to_liquidate``) to close. A position liquidated linearly over ``D`` days carries the
+    risk of ``h + D/3`` days (Almgren and Chriss 2000), so the market-risk part of the rate
+    scales by ``sqrt((h + D/3) / h)``; the square-root impact cost ``k sigma sqrt(E / ADV)`` is
+    added (it is paid whether the position is closed for initial or maintenance purposes).
+    Tier 1 gets no add-on, so its rates are the headline ones exactly (a margin engine reading
+    the file finds one first-tier rate). IM rates are made non-decreasing across tiers,
+    rounded up and capped; the MM is ``mm_ratio`` x each tier's IM or, without a ratio, the MM
+    rate carried the same way and kept below the IM.
     """
     b = check_brackets(boundaries)
-    if not 0 < mm_rate <= im_rate:
-        raise ConfigError(f"need 0 < mm_rate <= im_rate, got mm={mm_rate!r}, im={im_rate!r}")
+    if not 0 < mm_rate < im_rate <= cap:
+        raise ConfigError(
+            f"need 0 < mm_rate < im_rate <= cap, got mm={mm_rate!r}, im={im_rate!r}, cap={cap!r}"
+        )
+    if mm_ratio is not None and not 0 < mm_ratio < 1:
+        raise ConfigError(f"mm_ratio must lie in (0, 1), got {mm_ratio!r}")
     if not horizon_days > 0:
         raise ConfigError(f"horizon_days must be > 0, got {horizon_days!r}")
+    from riskkit.margin.layers import round_to_precision
+
     caps = b[1:]
-    liq = liquidity_addon(caps, adv, sigma_daily, participation, impact_k)
+    excess = caps - caps[0]  # tier 1 is the headline: no add-on up to its cap
+    liq = liquidity_addon(excess, adv, sigma_daily, participation, impact_k)
     scale = np.sqrt((horizon_days + liq.days / 3.0) / horizon_days)
     im = np.maximum.accumulate(np.minimum(im_rate * scale + liq.impact, cap))
-    mm = np.maximum.accumulate(np.minimum(mm_rate * scale + liq.impact, cap))
     im = np.asarray(round_rate(im, rounding_step, cap=cap), dtype=float)
-    mm = np.minimum(np.asarray(round_rate(mm, rounding_step, cap=cap), dtype=float), im)
+    im[0] = im_rate  # exact: no add-on (rounding a rate already on the step keeps it)
+    im = np.asarray(round_to_precision(im, rate_precision, "up"), dtype=float)
+    if mm_ratio is not None:
+        mm = np.asarray(round_to_precision(mm_ratio * im, rate_precision), dtype=float)
+    else:
+        mm = np.maximum.accumulate(np.minimum(mm_rate * scale + liq.impact, cap))
+        mm = np.asarray(round_rate(mm, rounding_step, cap=cap), dtype=float)
+        mm[0] = mm_rate
+        mm = np.minimum(mm, im - (rounding_step or rate_precision or 0.0))
+        mm = np.asarray(round_to_precision(mm, rate_precision), dtype=float)
     table = pd.DataFrame(
         {
             "tier": np.arange(1, len(caps) + 1),
@@ -286,7 +318,9 @@ def tier_table(
             "im_rate": im,
             "mm_rate": mm,
             "max_leverage": max_leverage(im),
-            "maintenance_amount": maintenance_amounts(b[:-1], mm),
+            "maintenance_amount": round_to_precision(
+                maintenance_amounts(b[:-1], mm), amount_precision
+            ),
         }
     )
     return table

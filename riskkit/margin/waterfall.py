@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from riskkit.exceptions import ConfigError
-from riskkit.margin.rates import two_sided_rate
+from riskkit.margin.rates import TwoSidedRate, two_sided_rate
 
 if TYPE_CHECKING:
     from riskkit.margin.calibrate import AssetCalibration
@@ -174,8 +174,10 @@ def margin_waterfall(calibration: AssetCalibration) -> MarginWaterfall:
 
     Notes
     -----
-    The loss fractions of the two sides are recomputed from the published 1-day measures with
-    :func:`riskkit.margin.two_sided_rate`, the function the calibration itself uses; the raw and
+    The loss fractions of the two sides over the margin period are read from the margin path
+    (columns ``long_rate``, ``short_rate``: the estimator's h-day simulation or sqrt-time, as
+    the calibration made them; a path without them is recomputed from the published 1-day
+    measures with :func:`riskkit.margin.two_sided_rate`); the raw and
     charged margins are read from the calibration's margin path, the published rates from its
     parameters.
     """
@@ -188,15 +190,22 @@ def margin_waterfall(calibration: AssetCalibration) -> MarginWaterfall:
         )
     p, s, path = calibration.parameters, calibration.settings, calibration.margin_path
     x_long, x_short = float(p["daily_measure_long"]), float(p["daily_measure_short"])
-    sides = two_sided_rate(x_long, x_short, s.horizon_days)
-    if s.mm_level is None and s.mm_horizon_days is None:
-        mm_rule = f"MM = {s.mm_ratio:g} x IM, rounded"
+    if "long_rate" in path:  # the rates over the margin period, as the calibration made them
+        sides = TwoSidedRate(
+            float(path["long_rate"].iloc[-1]),
+            float(path["short_rate"].iloc[-1]),
+            float(path["raw_model"].iloc[-1]),
+            float(s.horizon_days),
+        )
+    else:
+        sides = two_sided_rate(x_long, x_short, s.horizon_days)
+    if s.mm_is_ratio:
+        mm_rule = f"MM = {s.mm_ratio:g} x published IM"
     else:
         lv = s.mm_level if s.mm_level is not None else s.level
         mh = s.mm_horizon_days if s.mm_horizon_days is not None else s.horizon_days
-        mm_rule = (
-            f"MM = {s.measure.upper()} at {lv:g} over {mh:g} day(s), times the APC factor, rounded"
-        )
+        ms = (s.mm_measure or s.measure).upper()
+        mm_rule = f"MM = {ms} at {lv:g} over {mh:g} day(s), times the APC factor, rounded"
     return MarginWaterfall(
         asset=calibration.asset,
         as_of=str(p["as_of"]),

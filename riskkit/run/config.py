@@ -189,7 +189,7 @@ class DataSpec(ReadOptions):
     mark price), any data.source: each is compared with the prices calibrated on
     (riskkit.data.compare_feeds: deviation quantiles, bars beyond 0.5%, lag, stale stretches,
     missing bars) and the findings are written to feed_comparison.csv in the run directory.
-    Read with its columns detected by name."""
+    Read with the read options of this section (data.columns, data.unit, data.timezone...)."""
 
     @field_validator("columns")
     @classmethod
@@ -263,6 +263,8 @@ class DataSpec(ReadOptions):
             ("binance", "binance"),
         ):
             default = cls.model_fields[key].default
+            if key in FILE_OPTIONS and raw.get("reference_files"):
+                continue  # the read options of the reference files, whatever the source
             if source is not None and raw.get(key) not in (None, {}, default) and source != kind:
                 extra.append(((key,), f"only used with data.source: {kind} (source is {source!r})"))
         extra += _interval_problems(raw, source)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PARAMETER_FILE",
+    "FEED_COMPARISON_FILE",
     "TABLES",
     "asset_tables",
     "write_tables",
@@ -36,6 +37,8 @@ __all__ = [
 
 #: name of the parameter file in a run directory
 PARAMETER_FILE = "margin_parameters.json"
+#: name of the cross-source comparison table in a run directory (with ``data.reference_files``)
+FEED_COMPARISON_FILE = "feed_comparison.csv"
 
 #: tables of an AssetCalibration written to ``tables/<ASSET>/<name>.csv`` (``tiers`` is missing
 #: for a series without volume; ``episodes`` lists every stress episode and whether it was
@@ -59,6 +62,9 @@ def asset_tables(cal: Any) -> dict[str, pd.DataFrame]:
     table = getattr(insurance, "table", None)
     if isinstance(table, pd.DataFrame):
         out["insurance"] = table
+    failures = getattr(cal, "model_failures", None)
+    if isinstance(failures, pd.DataFrame) and len(failures):
+        out["model_failures"] = failures
     skipped = getattr(cal, "not_computed", None)
     if skipped:
         out["not_computed"] = pd.DataFrame(
@@ -114,7 +120,9 @@ def write_feed_comparison(
     """``feed_comparison.csv``: each asset's prices against its second source
     (``data.reference_files``), by :func:`riskkit.data.compare_feeds`.
 
-    One row per finding (columns ``asset`` and :data:`riskkit.data.COMPARISON_COLUMNS`); an
+    Each reference file is read with the read options of the ``data`` section
+    (:func:`riskkit.run.sources.read_options`: ``data.columns``, ``data.unit``,
+    ``data.timezone``, ``data.partial_bars``...), like the files calibrated on. One row per finding (columns ``asset`` and :data:`riskkit.data.COMPARISON_COLUMNS`); an
     asset whose reference cannot be read or compared gets one row ``check = "error"`` naming
     the problem, and the run carries on. Nothing is written when no reference is configured.
 
@@ -127,11 +135,13 @@ def write_feed_comparison(
     import warnings
 
     from riskkit import data as rdata
+    from riskkit.run.sources import read_options
 
     log = logging.getLogger("riskkit.run")
     refs = dict(getattr(config.data, "reference_files", None) or {})
     if not refs:
         return None
+    options = read_options(config)
     by_asset = {d.asset: d for d in loaded}
     for asset in sorted(set(refs) - set(by_asset)):
         log.warning("data.reference_files: %s is not calibrated in this run; not compared", asset)
@@ -147,7 +157,7 @@ def write_feed_comparison(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the comparison table reports what matters
-                raw = rdata.read_klines(ref, "trade", check=False)
+                raw = rdata.read_klines(ref, "trade", options, check=False, audience="config")
                 keep = "max_volume" if "volume" in raw.columns else "first"
                 other, _ = rdata.clean(raw, keep=keep, name=ref.name)
             table = rdata.compare_feeds(d.ohlcv, other, names=names).to_frame()
@@ -163,7 +173,7 @@ def write_feed_comparison(
         tables.append(table)
     if not tables:
         return None
-    path = run_dir / "feed_comparison.csv"
+    path = run_dir / FEED_COMPARISON_FILE
     pd.concat(tables, ignore_index=True).to_csv(path, index=False, float_format="%.10g")
     return path
 

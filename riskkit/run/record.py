@@ -20,7 +20,7 @@ import pandas as pd
 from riskkit.config import CalibrationConfig
 from riskkit.exceptions import RiskkitError
 from riskkit.run.diagnostics import RunWarning
-from riskkit.run.outputs import PARAMETER_FILE
+from riskkit.run.outputs import FEED_COMPARISON_FILE, PARAMETER_FILE
 
 __all__ = ["RunRecord", "load_run", "strip_volatile", "VOLATILE_KEYS", "WARNING_COLUMNS"]
 
@@ -119,8 +119,21 @@ class RunRecord:
                 "volatility_daily": p.get("volatility_daily"),
                 "bar_interval": (p.get("data") or {}).get("bar_interval", "1D"),
                 "not_computed": ", ".join(p.get("not_computed") or {}) or None,
+                "model_failures": (p.get("model_failures") or {}).get("count"),
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("asset")
+
+    def model_failures(self) -> pd.DataFrame:
+        """Model failures of every asset (raw margins not finite or above the sanity bound):
+        columns ``asset``, ``count``, ``last_date``, ``bound``, ``in_force`` (the published
+        rate is a fallback), read from the parameter file."""
+        cols = ["asset", "count", "last_date", "bound", "in_force"]
+        rows = [
+            {"asset": asset, **{k: (p.get("model_failures") or {}).get(k) for k in cols[1:]}}
+            for asset, p in ((self.parameters or {}).get("assets") or {}).items()
+            if p.get("model_failures") is not None
+        ]
+        return pd.DataFrame(rows, columns=cols)
 
     def not_computed(self) -> pd.DataFrame:
         """Outputs the data did not allow, with the reason (a close-only series has no tiers,
@@ -137,6 +150,31 @@ class RunRecord:
             for output, reason in (p.get("not_computed") or {}).items()
         ]
         return pd.DataFrame(rows, columns=["asset", "output", "reason"])
+
+    def feed_comparison(self) -> pd.DataFrame:
+        """Each asset's prices against its second source (``data.reference_files``), as
+        written to ``feed_comparison.csv`` by :func:`riskkit.run.outputs.write_feed_comparison`.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``asset`` and :data:`riskkit.data.COMPARISON_COLUMNS` (``check``, ``feed``,
+            ``start``, ``end`` as timestamps, ``n_bars``, ``value``, ``detail``...): one row
+            per finding, ``check = "error"`` for a reference that could not be compared. Empty
+            (with those columns) when the run compared nothing: no reference configured, or no
+            asset with one was loaded.
+        """
+        from riskkit.data import COMPARISON_COLUMNS
+
+        columns = ["asset", *COMPARISON_COLUMNS]
+        path = self.run_dir / FEED_COMPARISON_FILE
+        if not path.is_file():
+            return pd.DataFrame(columns=columns)
+        frame = pd.read_csv(path)
+        for col in ("start", "end"):
+            if col in frame.columns:
+                frame[col] = pd.to_datetime(frame[col])
+        return frame
 
     def traffic_lights(self, last: int | None = 250) -> pd.DataFrame:
         """Basel traffic light of the 1-day VaR of each asset and position side.
@@ -281,13 +319,41 @@ class RunRecord:
             ct = tables.get("coverage_tests")
             if ct is not None and "zone" in ct:
                 for r in ct.itertuples():
-                    if r.zone != "green":
+                    # a ratio-defined MM has no level of its own: its rows are informational
+                    if r.zone not in ("green", "informational"):
                         zones.append(f"{asset} {r.margin} {r.side}: {r.zone}")
         if self.tables:
             add(
-                "margin coverage in the green zone (IM and MM, both sides)",
+                "margin coverage in the green zone (each layer at its own level and horizon; "
+                "a ratio MM is informational)",
                 not zones,
                 "all green" if not zones else "; ".join(sorted(set(zones))),
+            )
+            short = []
+            for asset, tables in self.tables.items():
+                st = tables.get("stress")
+                if st is not None and "shortfall_im" in st:
+                    worst = pd.to_numeric(st["shortfall_im"], errors="coerce").max()
+                    if worst > 0:
+                        short.append(f"{asset}: worst IM shortfall {worst:.4g} of notional")
+            add(
+                "no stress scenario exceeds the IM (stress shortfall)",
+                not short,
+                "no shortfall" if not short else "; ".join(short),
+            )
+        mf = self.model_failures()
+        if len(mf):
+            counted = mf[mf["count"].fillna(0) > 0]
+            add(
+                "no model failure (raw margin finite and within the sanity bound)",
+                counted.empty,
+                "none"
+                if counted.empty
+                else "; ".join(
+                    f"{r.asset}: {int(r.count)} date(s), last {r.last_date}"
+                    + (" (published rate is the fallback)" if r.in_force else "")
+                    for r in counted.itertuples()
+                ),
             )
         errors = int(self.quality.get("errors_raw", pd.Series(dtype=float)).fillna(0).sum())
         add(

@@ -129,7 +129,8 @@ def load_asset_data(config: CalibrationConfig) -> list[AssetData]:
     Notes
     -----
     Bundled data: :func:`riskkit.datasets.load_checked` (cleaned with the documented steps when
-    ``data.clean``; the report covers the raw rows of the configured dates). User files:
+    ``data.clean``; the report covers the raw rows of the configured dates; a partial last bar
+    is dropped, kept or refused by ``data.partial_bars`` as in a file). User files:
     :func:`riskkit.data.read_checked` with the read options of the ``data`` section. Binance:
     :func:`riskkit.download.download_klines` (cached archives), then
     :func:`riskkit.data.check_and_clean`. The bars must be spaced by the declared
@@ -419,9 +420,16 @@ def load_source(asset: str, config: CalibrationConfig) -> LoadedPrices:
     if spec.source == "bundled":
         from riskkit import datasets
 
-        # checked and cleaned over the configured dates only, so the report speaks of the data used
+        # checked and cleaned over the configured dates only, so the report speaks of the data
+        # used; a partial last bar follows data.partial_bars, as in a file (default: dropped)
         return datasets.load_checked(
-            asset, spec.exchange, clean=spec.clean, start=spec.start, end=spec.end
+            asset,
+            spec.exchange,
+            clean=spec.clean,
+            start=spec.start,
+            end=spec.end,
+            partial_bars=spec.partial_bars,  # type: ignore[arg-type]
+            audience="config",
         )
     if spec.source == "files":
         from riskkit.data import read_checked

@@ -291,7 +291,10 @@ class Range:
     hi: float | None = None
     lo_open: bool = False
     hi_open: bool = False
-    #: for a range with upper bound 1, suggest ``value / 100`` for a value between 1 and 100
+    #: for a range with upper bound 1, suggest ``value / 100`` for a value in [2, 100): a level
+    #: or rate written in percent (99 for 0.99). A value between 1 and 2 gets no hint: it reads
+    #: as a ratio just above one (``mm_ratio: 1.5``), not as 1.5 percent. Set False for a field
+    #: where a percent is not plausible.
     percent_hint: bool = True
 
     def text(self) -> str:
@@ -309,7 +312,7 @@ class Range:
         too_high = self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi)
         if too_low or too_high:
             hint = ""
-            if self.percent_hint and self.hi == 1 and 1 < value < 100:
+            if self.percent_hint and self.hi == 1 and 2 <= value < 100:
                 hint = f" (a fraction: did you mean {value / 100:g}?)"
             raise problem(f"must be {self.text()}, got {show(value)}{hint}")
         return value

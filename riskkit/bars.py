@@ -21,6 +21,7 @@ must divide one day.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "check_interval",
     "infer_interval",
     "interval_label",
+    "jitter_tolerance",
     "parse_interval",
 ]
 
@@ -55,7 +57,8 @@ class Calendar:
         Trading days (sessions) per year: 365 for crypto, 252 for equities.
     session : pandas.Timedelta
         Length of a trading day: 24 hours for crypto, 6.5 hours for an equity session (NYSE,
-        09:30-16:00). Intraday bars per day are ``session / interval``.
+        09:30-16:00). Intraday bars per day are ``session / interval`` (crypto only: intraday
+        equity sessions are not modelled, see :class:`BarClock`).
     """
 
     name: str
@@ -82,6 +85,57 @@ def interval_label(step: pd.Timedelta) -> str:
     return str(step)
 
 
+_UNITS = {
+    "ns": "ns",
+    "us": "us",
+    "ms": "ms",
+    "s": "s",
+    "sec": "s",
+    "second": "s",
+    "seconds": "s",
+    "m": "min",
+    "min": "min",
+    "minute": "min",
+    "minutes": "min",
+    "t": "min",
+    "h": "h",
+    "hour": "h",
+    "hours": "h",
+    "d": "D",
+    "day": "D",
+    "days": "D",
+    "w": "W",
+    "week": "W",
+    "weeks": "W",
+}
+
+
+def _read_duration(value: Any, option: str = "interval") -> pd.Timedelta:
+    """A positive duration as text (``"1min"``, ``"15m"`` as Binance writes minutes, ``"4H"``,
+    ``"1d"``, ``"30s"``) or a Timedelta, *without* the checks a bar interval needs: for
+    tolerances and funding intervals. Bar intervals are read by :func:`parse_interval`."""
+    if isinstance(value, pd.Timedelta):
+        step = value
+    else:
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", text)
+        unit = None
+        if match:
+            word = match.group(2)
+            unit = "month" if word in ("M", "mo", "month", "months") else _UNITS.get(word.lower())
+        if unit == "month":
+            raise ConfigError(f"{option}: {text!r} is a month, not a fixed interval")
+        if unit is None:
+            raise ConfigError(
+                f"{option}: cannot read {text!r} as a bar interval; use e.g. 1min, 5min, 1h, "
+                "4h, 8h, 1D"
+            )
+        step = pd.Timedelta(float(match.group(1)), unit=unit)  # type: ignore[union-attr]
+    if step <= pd.Timedelta(0):
+        raise ConfigError(f"{option}: the bar interval must be positive, got {value!r}")
+    return step
+
+
 def parse_interval(
     value: Any,
     option: str = "interval",
@@ -90,9 +144,10 @@ def parse_interval(
 ) -> pd.Timedelta:
     """A bar interval as a :class:`pandas.Timedelta`, checked to be usable as bars.
 
-    The text is read by :func:`riskkit.data.options.parse_interval` (``1min``, ``15m`` as
-    Binance writes minutes, ``1h``, ``4H``, ``1d``, ``1D``; a month is refused); this adds the
-    checks bars need.
+    Pandas offset text in any case or the exchange spelling (``1min``, ``15m`` as Binance
+    writes minutes, ``1h``, ``4H``, ``1d``, ``1D``; a month is refused), checked to be usable
+    as bars. The one reader of bar intervals: Python (:class:`~riskkit.data.ReadOptions`), the
+    configuration and the CLI refuse the same values.
 
     Parameters
     ----------
@@ -113,10 +168,8 @@ def parse_interval(
         Unreadable text, an interval outside the range, or one that does not divide a day
         (bars tile the day from its boundary: 7min cannot).
     """
-    from riskkit.data.options import parse_interval as _read
-
     examples = "e.g. 1min, 5min, 15min, 1h, 4h, 1D"
-    step = _read(value, option)
+    step = _read_duration(value, option)
     lo, hi = pd.Timedelta(shortest), pd.Timedelta(longest)
     if not lo <= step <= hi:
         raise ConfigError(
@@ -130,6 +183,17 @@ def parse_interval(
     if step > DAY and step.value % DAY.value != 0:
         raise ConfigError(f"{option}: {value!r} is not a whole number of days")
     return step
+
+
+def jitter_tolerance(step: pd.Timedelta) -> pd.Timedelta:
+    """How far a timestamp may sit from its grid point and still count as on it.
+
+    1% of the bar interval, at most one minute: 0.6 s for minute bars, 36 s for hourly bars, one
+    minute for 8-hourly funding times and daily bars. Exchange feeds stamp funding and snapshot
+    times a few milliseconds late (``16:00:00.001``); such jitter is not a gap. The one
+    tolerance of the grid check (:func:`riskkit.data.validate`) and of :func:`check_interval`.
+    """
+    return min(pd.Timedelta(step) / 100, pd.Timedelta("1min"))
 
 
 def infer_interval(index: pd.DatetimeIndex) -> pd.Timedelta | None:
@@ -170,8 +234,9 @@ def check_interval(
     Raises
     ------
     DataError
-        The file's bars are spaced by another interval than the declared one (beyond a
-        tolerance of one second for timestamp jitter), or the interval cannot be inferred.
+        The file's bars are spaced by another interval than the declared one (beyond
+        :func:`jitter_tolerance` of it, the grid's tolerance), or the interval cannot be
+        inferred.
     """
     found = infer_interval(index)
     if found is None:
@@ -182,14 +247,24 @@ def check_interval(
         return declared
     if declared is None:
         return found
-    if abs(found - declared) > pd.Timedelta("1s"):
+    if abs(found - declared) > jitter_tolerance(declared):
         raise DataError(
-            f"{name}: bars are {interval_label(found)} apart but {option} is "
-            f"{interval_label(declared)}; set {option} {interval_label(found)} (or leave it out: "
-            f"it is inferred), or aggregate the bars with {resample_option} "
-            f"{interval_label(declared)}"
+            f"{name}: bars are {interval_label(found)} apart but {option.rstrip('=')} is "
+            f"{interval_label(declared)}; set {_setting(option, interval_label(found))} (or leave "
+            f"it out: it is inferred), or aggregate the bars with "
+            f"{_setting(resample_option, interval_label(declared))}"
         )
     return declared
+
+
+def _setting(option: str, value: str) -> str:
+    """``option`` set to ``value`` as its reader writes it: ``interval='1h'`` (Python),
+    ``--interval 1h`` (CLI) or ``data.interval: 1h`` (configuration)."""
+    if option.endswith("="):
+        return f"{option}{value!r}"
+    if option.startswith("-"):
+        return f"{option} {value}"
+    return f"{option}: {value}"
 
 
 @dataclass(frozen=True)
@@ -224,6 +299,14 @@ class BarClock:
             raise ConfigError(
                 f"calendar must be one of {', '.join(CALENDARS)}, got {self.calendar!r}"
             )
+        if self.calendar == "equity" and not self.is_daily:
+            # a session is not a whole number of most intervals (09:30-16:00 holds 6.5 hourly
+            # bars), the overnight return is neither a bar nor a gap, and the grid anchored at
+            # 00:00 puts 09:30 bars off it: refused rather than annualised wrongly
+            raise ConfigError(
+                f"equity calendar supports daily bars only; intraday equity sessions are not "
+                f"modelled (got {self.label} bars): use calendar crypto, or daily (1D) bars"
+            )
 
     @property
     def label(self) -> str:
@@ -237,8 +320,8 @@ class BarClock:
 
     @property
     def bars_per_day(self) -> float:
-        """Bars per trading day: 24 for hourly crypto bars, 1 for daily bars (an equity session
-        of 6.5 hours holds 6.5 hourly bars)."""
+        """Bars per trading day: 24 for hourly crypto bars, 1 for daily bars (the equity
+        calendar takes daily bars only)."""
         if self.is_daily:
             return 1.0
         return CALENDARS[self.calendar].session / self.interval

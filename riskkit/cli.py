@@ -176,6 +176,8 @@ def _data_options(
             key = where[len(field) + 1 :]
             value = given.get(field)
             shown = _shown({key: value[key]} if key and isinstance(value, Mapping) else value)
+            if not isinstance(value, Mapping):  # the flag shows the value already
+                text = text.removeprefix(f"{value!r} ")
             lines.append(f"{used.get(field, _flag(field))} {shown}: {text}")
             bad.add(field)
     for name in ("interval", "resample"):
@@ -216,6 +218,25 @@ def _writable(path: str | None, flag: str) -> None:
         raise ConfigError(f"{flag} {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise ConfigError(f"{flag} {path}: directory {parent} is not writable")
+
+
+def _new_output_file(path: str | None, flag: str, force: bool, cache: Path | None = None) -> None:
+    """Refuse, naming ``flag``, an output file that exists (unless ``force``: no data is lost
+    from the command line) or that lies inside the archive ``cache`` (always), then check that
+    it can be written."""
+    if not path:
+        return
+    p = Path(path).expanduser()
+    if cache is not None and p.resolve().is_relative_to(cache.expanduser().resolve()):
+        raise ConfigError(
+            f"{flag} {path}: inside the archive cache {cache}; it would corrupt the cache: "
+            "write the CSV elsewhere"
+        )
+    if p.is_file() and not force:
+        raise ConfigError(
+            f"{flag} {path}: the file exists; give another path, or add --force to overwrite it"
+        )
+    _writable(path, flag)
 
 
 def _write_text(path: str, text: str, flag: str) -> None:
@@ -433,7 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cache-dir", default=None, help="archive cache (default: riskkit.download's cache)"
     )
-    p.add_argument("--out", metavar="CSV", help="write the bars here (default: print a summary)")
+    p.add_argument(
+        "--out",
+        metavar="CSV",
+        help="write the bars here (default: print a summary); an existing file is refused "
+        "unless --force is given, and a path inside the archive cache always",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
 
     sub.add_parser(
         "datasets",
@@ -513,20 +540,37 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     for stage, why in result.stage_errors.items():
         print(f"FAILED stage {stage}: {why}")
     print(f"wall time: {result.seconds:.1f} s")
+    if result.signoff is not None:
+        # last, and plainly: the checklist is the committee's verdict on the parameters, not a
+        # failure of the command (exit 0 when every asset was calibrated and the file written)
+        from riskkit.run.outputs import SIGNOFF_FILE
+
+        n, bad = len(result.signoff), result.signoff_failed
+        table = result.run_dir / SIGNOFF_FILE
+        where = f"{result.report.with_suffix('.html')} and {table}" if result.report else table
+        if bad:
+            print(f"sign-off: {len(bad)} of {n} checks FAILED: {'; '.join(bad)}")
+            print(f"read the checks and their evidence in {where}")
+        else:
+            print(f"sign-off: all {n} checks passed (see {where})")
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def _cmd_validate_config(args: argparse.Namespace) -> int:
     from riskkit.bars import interval_label
     from riskkit.config import load_config
-    from riskkit.run.sources import bar_clock, check_intervals
+    from riskkit.run.sources import bar_clock, check_intervals, source_interval
 
     config = load_config(args.config)
-    found = check_intervals(config)  # reads the first rows of each file
-    if config.data.resample is not None or not found:
+    # reads the first rows of each file: one calibrate cannot read is a problem, never "OK"
+    found = check_intervals(config, unreadable=True)
+    if config.data.resample is not None or source_interval(config) is not None:
         bars = bar_clock(config).label
-    else:
+    else:  # files of undeclared interval: what their first rows say, never a default
         labels = sorted({interval_label(v) for v in found.values()})
+        unknown = [a for a in config.data.files if a in config.assets and a not in found]
+        if unknown:
+            labels.append(f"not inferred for {', '.join(unknown)} (too few rows)")
         bars = f"{', '.join(labels)} (inferred from the files)"
     print(
         f"{args.config}: OK ({len(config.assets)} asset(s): {', '.join(config.assets)}; "
@@ -789,7 +833,7 @@ def _cmd_check_params(args: argparse.Namespace) -> int:
 def _cmd_download(args: argparse.Namespace) -> int:
     from riskkit import download
 
-    _writable(args.out, "--out")
+    _new_output_file(args.out, "--out", force=args.force, cache=download.cache_root(args.cache_dir))
     if args.kind != "klines" and args.market != "um":
         raise ConfigError(f"--kind {args.kind} exists for USD-M perpetuals only: add --market um")
     if args.kind == "funding":

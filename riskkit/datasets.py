@@ -32,9 +32,12 @@ import pandas as pd
 
 from riskkit.data import CHANGE_COLUMNS, LoadedPrices, ValidationReport, clean, validate
 from riskkit.data.loaded import _partial
-from riskkit.data.options import PARTIAL_BAR_POLICIES, Audience
+from riskkit.data.options import PARTIAL_BAR_POLICIES, Audience, ReadOptions
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 from riskkit.returns import compute_returns
+
+#: default of ``partial_bars``: the read option of every file (one default, in ReadOptions)
+_PARTIAL_DEFAULT = ReadOptions.model_fields["partial_bars"].default
 
 __all__ = [
     "DATA_DIR",
@@ -264,7 +267,7 @@ def load_ohlcv(
     clean: bool = True,
     start: DateLike = None,
     end: DateLike = None,
-    partial_bars: Literal["drop", "keep", "error"] = "drop",
+    partial_bars: Literal["drop", "keep", "error"] = _PARTIAL_DEFAULT,
 ) -> pd.DataFrame:
     """Daily OHLCV bars of one asset on one exchange.
 
@@ -317,7 +320,7 @@ def load_checked(
     start: DateLike = None,
     end: DateLike = None,
     *,
-    partial_bars: Literal["drop", "keep", "error"] = "drop",
+    partial_bars: Literal["drop", "keep", "error"] = _PARTIAL_DEFAULT,
     audience: Audience = "python",
 ) -> LoadedPrices:
     """:func:`load_ohlcv`, with the defects of the raw rows and the changes cleaning made.

@@ -73,6 +73,7 @@ from riskkit.exceptions import ConfigError, DataError
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CACHE_DIR",
+    "cache_root",
     "KLINE_COLUMNS",
     "Archive",
     "ArchiveNotFoundError",
@@ -94,6 +95,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://data.binance.vision"
 #: cache root; override per call or with the environment variable RISKKIT_BINANCE_CACHE
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "raw" / "binance"
+
+
+def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The archive cache directory: ``cache_dir``, else the environment variable
+    ``RISKKIT_BINANCE_CACHE``, else :data:`DEFAULT_CACHE_DIR`."""
+    return Path(cache_dir or os.environ.get("RISKKIT_BINANCE_CACHE") or DEFAULT_CACHE_DIR)
 
 
 Market = Literal["spot", "um"]
@@ -337,7 +344,7 @@ def download_archive(
     with an HTTP ``Range`` request (a server that ignores it answers 200 and the file is
     rewritten from the start).
     """
-    root = Path(cache_dir or os.environ.get("RISKKIT_BINANCE_CACHE") or DEFAULT_CACHE_DIR)
+    root = cache_root(cache_dir)
     dest = root / archive.path
     checksum_path = dest.with_name(dest.name + ".CHECKSUM")
     part = dest.with_name(dest.name + ".part")

@@ -154,3 +154,19 @@ def test_other_bad_input(scores) -> None:
     few = {k: s.iloc[:2] for k, s in scores.items()}
     with pytest.raises(DataError, match="at least 3 dates"):
         rank_models(few)
+
+
+def test_membership_is_arch_mcs_included_at_a_p_value_equal_to_the_size() -> None:
+    # review style 22: in_mcs was "p >= 1 - test_level" where arch's MCS keeps a model when
+    # p > size; they differ when p equals the size exactly. With test_level 0.75 (size 0.25,
+    # exact in binary) and 100 replications, seed 85 gives model "b" a p-value of 25/100
+    dates = pd.date_range("2020-01-01", periods=200, freq="D")
+    noise = np.random.default_rng(85).normal(0, 0.5, size=(2, len(dates)))
+    frame = pd.DataFrame({"a": 1.0 + noise[0], "b": 1.05 + noise[1]}, index=dates)
+    table = rank_models(frame, test_level=0.75, reps=100, block_size=4, seed=85)
+    assert table.loc["b", "mcs_pvalue"] == 0.25
+    mcs = MCS(frame.to_numpy(), size=0.25, reps=100, block_size=4, method="R",
+              bootstrap="stationary", seed=np.random.default_rng(85))  # fmt: skip
+    mcs.compute()
+    assert list(mcs.included) == [0] and list(mcs.excluded) == [1]
+    assert table["in_mcs"].tolist() == [True, False]

@@ -68,6 +68,42 @@ def test_validate_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["validate-config", str(tmp_path / "missing.yaml")]) == EXIT_USAGE
 
 
+def test_validate_config_refuses_a_file_calibrate_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # review bug 3: the read error used to be swallowed and the file printed as "OK (1D bars)"
+    frame = load_ohlcv("BTC", "bitstamp", start="2020-06-01", end="2020-06-30")
+    path = tmp_path / "btc_mid.csv"
+    frame.rename(columns={"close": "Mid"}).reset_index().to_csv(path, index=False)
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"data": {"source": "files", "files": {"BTC": str(path)}}, "assets": ["BTC"]}
+        )
+    )
+    assert main(["validate-config", str(config)]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert "OK" not in captured.out and "1D bars" not in captured.out
+    # the asset, the file and the option to change are named
+    assert "data.files.BTC: " in captured.err and "btc_mid.csv" in captured.err
+    assert "data.columns" in captured.err and "Traceback" not in captured.err
+    # mapped as the message says, the same configuration is OK, with the interval inferred
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data": {
+                    "source": "files",
+                    "files": {"BTC": str(path)},
+                    "columns": {"Mid": "close"},
+                },
+                "assets": ["BTC"],
+            }
+        )
+    )
+    assert main(["validate-config", str(config)]) == EXIT_OK
+    assert "1D (inferred from the files) bars" in capsys.readouterr().out
+
+
 def test_validate_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     frame = load_ohlcv("ETH", "bitstamp", start="2020-06-01", end="2020-06-30")
     good = tmp_path / "eth.csv"
@@ -141,6 +177,46 @@ def test_calibrate_and_check_params(tmp_path: Path, capsys: pytest.CaptureFixtur
     # a bad override is a configuration error, reported before any work
     assert main(["calibrate", "--config", str(config), "--executor", "gpu"]) == EXIT_USAGE
     assert "run.executor: unknown executor 'gpu'" in capsys.readouterr().err
+
+
+def test_calibrate_exits_0_and_ends_with_the_signoff_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # every asset calibrated and the parameter file written: exit 0 even when sign-off checks
+    # fail (the checklist is the committee's verdict, not a crash); the last lines say how many
+    # failed and where to read them
+    from riskkit.run import load_run
+
+    prices = tmp_path / "btc.csv"
+    load_ohlcv("BTC", "bitstamp", start="2020-01-10").reset_index().to_csv(prices, index=False)
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data": {"source": "files", "files": {"BTC": str(prices)}},
+                "assets": ["BTC"],
+                "backtest": {"window": 120, "refit_every": 100},
+                "output": {"directory": str(tmp_path / "runs"), "latest": None},
+                "report": False,
+            }
+        )
+    )
+    out_dir = tmp_path / "run"
+    args = ["-q", "calibrate", "--config", str(config), "--executor", "serial", "--out"]
+    assert main([*args, str(out_dir), "--no-report"]) == EXIT_OK
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert (out_dir / "margin_parameters.json").is_file()
+    # the verdict read back from the run directory, independently of the command's output
+    checks = load_run(out_dir).signoff_checks()
+    failed = checks.loc[~checks["passed"], "check"].tolist()
+    assert failed, "this run is expected to fail the stress-shortfall check (IM below stress)"
+    assert lines[-2] == f"sign-off: {len(failed)} of {len(checks)} checks FAILED: " + "; ".join(
+        failed
+    )
+    assert lines[-1] == f"read the checks and their evidence in {out_dir / 'signoff_checks.csv'}"
+    written = pd.read_csv(out_dir / "signoff_checks.csv")
+    assert written["check"].tolist() == checks["check"].tolist()
+    assert written["passed"].tolist() == checks["passed"].tolist()
 
 
 def test_python_dash_m_riskkit_help() -> None:
@@ -230,6 +306,23 @@ def test_bad_flag_values_name_the_flag_without_a_traceback(
     assert main(["validate-data", str(path), "--sep", ";", *flags]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
+
+
+def test_a_wrong_sep_is_named_with_the_separator_the_header_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # review style 24: a wrong --sep used to give only "no close column; columns are ['...']"
+    path = _semicolon_file(tmp_path)
+    header = path.read_text().splitlines()[0]
+    n = header.count(";")
+    assert main(["validate-data", str(path), "--sep", ","]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert f"the file's header line has 0 ',' and {n} ';', read as one column: try --sep ';'" in (
+        err.replace("The file", "the file")
+    )
+    assert "Traceback" not in err
+    # the flag as the message spells it (quoted for a shell) is the one that works
+    assert main(["validate-data", str(path), "--sep", ";", "--unit", "ms"]) == EXIT_OK
 
 
 def test_messages_give_cli_users_flags_not_python(

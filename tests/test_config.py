@@ -114,6 +114,16 @@ def test_ranges_and_percent_hint() -> None:
     assert "run.executor: unknown executor 'proceses' (did you mean 'processes'?)" in joined
 
 
+def test_percent_hint_only_for_values_that_read_as_a_percent() -> None:
+    # review style 24: a ratio just above 1 (mm_ratio 1.5: MM above IM) is not "1.5 percent"
+    joined = "\n".join(_errors({"assets": ["BTC"], "margin": {"mm_ratio": 1.5, "level": 2}}))
+    assert "margin.mm_ratio: must be in (0, 1), got 1.5" in joined
+    assert "0.015" not in joined
+    assert "margin.level: must be in (0, 1), got 2 (a fraction: did you mean 0.02?)" in joined
+    joined = "\n".join(_errors({"assets": ["BTC"], "margin": {"mm_ratio": 60}}))
+    assert "got 60 (a fraction: did you mean 0.6?)" in joined
+
+
 def test_missing_files_and_unknown_assets(tmp_path: Path) -> None:
     present = tmp_path / "btc.csv"
     present.write_text("date,close\n2020-01-01,1\n")
@@ -419,6 +429,50 @@ def test_data_section_holds_every_read_option_once() -> None:
     for name, field in ReadOptions.model_fields.items():
         assert DataSpec.model_fields[name].default == field.default, name
         assert DataSpec.model_fields[name].description == field.description, name
+
+
+def test_column_targets_are_those_python_and_the_cli_accept(tmp_path: Path) -> None:
+    # review bug 4: data.columns refused date, close_time and trades, which columns= and
+    # --column accept; the targets are checked once, by ReadOptions, which DataSpec inherits
+    from riskkit.data.options import COLUMN_TARGETS, ReadOptions
+
+    prices = tmp_path / "btc.csv"
+    prices.write_text("startTime,closePrice\n2020-01-01,1\n")
+    mapping = {"startTime": "date", "closePrice": "close", "closeTime": "close_time", "n": "trades"}
+    data = {"source": "files", "files": {"BTC": str(prices)}, "columns": mapping}
+    cfg = validate_config({"assets": ["BTC"], "data": data})
+    assert dict(cfg.data.columns) == mapping
+    assert dict(ReadOptions(columns=mapping).columns) == mapping
+    assert {"date", "close", "close_time", "trades"} <= set(COLUMN_TARGETS)
+    # one rule, one message, in Python and in a configuration
+    with pytest.raises(ConfigError, match=r"columns.Px: unknown riskkit column 'closed' \(did you"):
+        ReadOptions(columns={"Px": "closed"})
+    errs = "\n".join(_errors({"assets": ["BTC"], "data": {**data, "columns": {"Px": "closed"}}}))
+    assert "data.columns.Px: unknown riskkit column 'closed' (did you mean 'close'?)" in errs
+    assert "close_time, trades" in errs
+
+
+def test_equity_calendar_takes_daily_bars_only(tmp_path: Path, capsys) -> None:
+    # review risk 12: hourly bars in a 6.5 h session were annualised with 6.5 bars a day (a
+    # 09:30-16:00 session has 7) and the overnight return was taken as a bar: refused instead
+    prices = tmp_path / "spy_1h.csv"
+    hours = pd.date_range("2024-01-02 14:30", periods=60, freq="1h")
+    prices.write_text("date,close\n" + "".join(f"{t:%Y-%m-%d %H:%M},{100 + i}\n" for i, t in
+                                                enumerate(hours)))  # fmt: skip
+    files = {"source": "files", "files": {"SPY": str(prices)}, "calendar": "equity"}
+    errs = "\n".join(_errors({"assets": ["SPY"], "data": {**files, "interval": "1h"}}))
+    assert "data.calendar: equity calendar supports daily bars only" in errs
+    assert "intraday equity sessions are not modelled (data.interval is '1h')" in errs
+    errs = "\n".join(_errors({"assets": ["SPY"], "data": {**files, "resample": "4h"}}))
+    assert "(data.resample is '4h')" in errs
+    # daily equity bars are fine, also when aggregated from hourly files
+    assert validate_config({"assets": ["SPY"], "data": {**files, "resample": "1D"}})
+    # an undeclared interval is found in the file by validate-config, before any work
+    config = tmp_path / "spy.yaml"
+    config.write_text(yaml.safe_dump({"assets": ["SPY"], "data": files}))
+    assert main(["validate-config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "data.calendar: spy_1h.csv (SPY) holds 1h bars: equity calendar supports daily" in err
 
 
 def test_read_options_intervals_and_calendar_are_checked(tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ def test_epoch_units_are_detected(values, unit) -> None:
 
 
 def test_iso_strings_with_offsets_become_naive_utc() -> None:
-    idx = rd.parse_timestamps(["2020-03-12T00:00:00+02:00", "2020-03-12 05:00", "2020-03-13"])
+    values = ["2020-03-12T00:00:00+02:00", "2020-03-12 05:00", "2020-03-13"]
+    with pytest.warns(DataQualityWarning, match="no UTC offset"):  # naive and offset mixed
+        idx = rd.parse_timestamps(values)
     assert list(idx) == [
         pd.Timestamp("2020-03-11 22:00"),
         pd.Timestamp("2020-03-12 05:00"),

@@ -248,7 +248,7 @@ def test_iso_offsets_are_converted_and_the_day_boundary_is_never_shifted(tmp_pat
     rep = rd.validate(got, warn=False)
     assert (
         rep.counts()["boundary"] == 1
-        and "declare day_boundary 22:00" in rep.of("boundary")["detail"].iloc[0]
+        and "set day_boundary='22:00'" in rep.of("boundary")["detail"].iloc[0]
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)

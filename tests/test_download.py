@@ -386,3 +386,33 @@ def test_cli_download_funding_and_mark(server, monkeypatch, tmp_path, capsys) ->
     assert "31 mark bars" in capsys.readouterr().out
     assert main([*args[:3], "spot", *args[4:]]) == 2  # --market spot --kind mark
     assert "USD-M perpetuals only" in capsys.readouterr().err
+
+
+def test_cli_download_never_overwrites_a_file_without_force(server, monkeypatch, tmp_path, capsys):
+    # review risk 11: --out used to overwrite any existing file (the user's own prices.csv)
+    from riskkit.cli import main
+
+    monkeypatch.setenv("RISKKIT_BINANCE_URL", server["url"])
+    lines, _ = kline_rows(pd.date_range("2024-05-01", periods=31, freq="D"), "ms", 12)
+    write_archive(
+        server["root"],
+        dl.Archive("BTCUSDT", "2024-05", "klines", "spot", "1d"),
+        HEADER + "\n" + "\n".join(lines) + "\n",
+    )
+    mine = tmp_path / "prices.csv"
+    mine.write_text("date,close\n2020-01-01,1\n")
+    args = ["download", "BTCUSDT", "--start", "2024-05-01", "--end", "2024-05-31"]
+    args += ["--cache-dir", str(server["cache"]), "--out", str(mine)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "the file exists" in err and "--force" in err
+    assert mine.read_text() == "date,close\n2020-01-01,1\n"  # untouched
+    assert main([*args, "--force"]) == 0
+    assert "31 bars" in capsys.readouterr().out
+    assert len(pd.read_csv(mine)) == 31
+    # a path inside the archive cache is refused even with --force
+    cached = next(Path(server["cache"]).rglob("*.zip"))
+    size = cached.stat().st_size
+    assert main([*args[:-1], str(cached), "--force"]) == 2
+    assert "inside the archive cache" in capsys.readouterr().err
+    assert cached.stat().st_size == size

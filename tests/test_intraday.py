@@ -212,7 +212,7 @@ def test_validate_config_rejects_a_declared_interval_mismatch_before_any_work(
     assert main(["validate-config", str(config)]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "data.files.BTC: BTCUSDT-1h-long.csv: bars are 1h apart but data.interval is 1D" in err
-    assert "set data.interval 1h" in err
+    assert "set data.interval: 1h" in err and "data.resample: 1D" in err
     # calibrate stops before any work: no run directory, nothing under output.directory
     assert main(["calibrate", "--config", str(config)]) == EXIT_USAGE
     assert "bars are 1h apart" in capsys.readouterr().err
@@ -273,8 +273,11 @@ def test_hourly_annualisation_uses_365_times_24() -> None:
     assert BarClock("4h").periods_per_year == 365 * 6
     assert BarClock("1D").periods_per_year == 365
     assert BarClock("1D", "equity").periods_per_year == 252
-    # an equity session of 6.5 hours (NYSE 09:30-16:00): 13 half-hour bars a day
-    assert BarClock("30min", "equity").periods_per_year == 252 * 13
+    # intraday equity sessions (NYSE 09:30-16:00: 6.5 hourly bars, an overnight return that is
+    # neither a bar nor a gap) are not modelled: refused, not annualised wrongly (review risk 12)
+    for interval in ("30min", "1h", "4h"):
+        with pytest.raises(ConfigError, match="equity calendar supports daily bars only"):
+            BarClock(interval, "equity")
     # the square-root rule: an hourly volatility of 1% is 0.01 * sqrt(8760) a year
     assert clock.annualize(0.01) == pytest.approx(0.01 * math.sqrt(8760), rel=1e-15)
     rng = np.random.default_rng(1)

@@ -193,7 +193,7 @@ def test_funding_file_errors_name_file_column_and_line(tmp_path):
         "1704067200000,8,0.0001\n1704096000000,8,oops\n"
     )
     with pytest.raises(
-        DataError, match=r"bad\.csv, column 'last_funding_rate'.*'oops'.*lines \[3\]"
+        DataError, match=r"bad\.csv, column 'last_funding_rate'.*'oops'.* at line 3"
     ):
         rd.read_funding(path)
     nocol = tmp_path / "nocol.csv"

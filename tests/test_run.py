@@ -268,6 +268,47 @@ def planted_warnings(asset, ohlcv, settings, **kwargs):
     raise ModelError(f"{asset}: planted failure")
 
 
+def blas_threads(asset, ohlcv, settings, **kwargs):
+    """A calibrator that reports the BLAS thread counts it runs with, as its failure."""
+    from threadpoolctl import threadpool_info
+
+    counts = sorted({int(lib["num_threads"]) for lib in threadpool_info()})
+    raise ModelError(f"threads {counts}")
+
+
+def test_run_asset_limits_blas_through_the_one_helper(monkeypatch) -> None:
+    # review style 19: run_asset called threadpool_limits itself instead of riskkit.parallel's
+    # single_blas_thread, the one implementation every executor uses
+    import contextlib
+
+    from threadpoolctl import threadpool_limits
+
+    from riskkit.config import validate_config
+    from riskkit.parallel import single_blas_thread
+    from riskkit.run import orchestrate
+
+    entered = []
+
+    @contextlib.contextmanager
+    def counted():
+        entered.append(1)
+        with single_blas_thread():
+            yield
+
+    monkeypatch.setattr(orchestrate, "single_blas_thread", counted)
+    task = orchestrate.AssetTask(
+        asset="BTC",
+        ohlcv=load_ohlcv("BTC", "bitstamp", start="2020-01-01", end="2020-01-31"),
+        config=validate_config({"assets": ["BTC"]}),
+        seed=1,
+        calibrator=blas_threads,
+    )
+    with threadpool_limits(limits=2):
+        outcome = orchestrate.run_asset(task)
+    assert entered == [1]
+    assert "threads [1]" in outcome.error
+
+
 def test_warnings_are_stored_in_run_json_and_read_back(tmp_path: Path, price_files) -> None:
     cfg = load_config(_config(tmp_path, price_files, ["BTC"], figures=False, executor="serial"))
     result = run_calibration(cfg, calibrator=planted_warnings)

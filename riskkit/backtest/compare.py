@@ -131,9 +131,10 @@ def rank_models(
         * ``rank``: 1 for the lowest mean score (ties share the lower rank);
         * ``mcs_pvalue``: the MCS p-value of the model (Hansen, Lunde and Nason 2011, sec. 3):
           the model is in the model confidence set at any confidence ``c`` with
-          ``mcs_pvalue >= 1 - c``; 1 for the last model left. Models with identical scores
+          ``mcs_pvalue > 1 - c``; 1 for the last model left. Models with identical scores
           on every date share one p-value;
-        * ``in_mcs``: ``mcs_pvalue >= 1 - test_level``;
+        * ``in_mcs``: the model is in arch's set (``MCS.included`` with size
+          ``1 - test_level``: ``mcs_pvalue > 1 - test_level``);
         * ``observations``: number of dates in the common sample;
         * ``block_size``: the bootstrap's expected block length.
 
@@ -196,6 +197,7 @@ def rank_models(
     distinct = sorted(set(first_of))
     if len(distinct) == 1:
         pv = dict.fromkeys(distinct, 1.0)
+        kept = set(distinct)
     else:
         # arch's MCS works on positions; the names are put back below
         mcs = MCS(
@@ -210,6 +212,7 @@ def rank_models(
         mcs.compute()
         got = mcs.pvalues["Pvalue"]
         pv = {col: float(got.loc[k]) for k, col in enumerate(distinct)}
+        kept = {distinct[k] for k in mcs.included}  # arch's membership (p-value > size)
     out = pd.DataFrame(
         {
             "mean_score": mean.to_numpy(dtype=float),
@@ -220,5 +223,5 @@ def rank_models(
         },
         index=common.columns.rename("model") if common.columns.nlevels == 1 else common.columns,
     )
-    out.insert(3, "in_mcs", out["mcs_pvalue"] >= 1.0 - tl)
+    out.insert(3, "in_mcs", [first_of[j] in kept for j in range(values.shape[1])])
     return out

@@ -48,6 +48,25 @@ def _fmt(stamp: pd.Timestamp) -> str:
     return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
+#: columns of a Binance kline CSV (spot, USD-M, mark-price, index-price and premium-index
+#: klines share them; mark/index/premium files write 0 in the volume columns); defined here,
+#: where every reader can import it, and exported by :mod:`riskkit.data.perpetual`
+KLINE_COLUMNS: tuple[str, ...] = (
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "count",
+    "taker_buy_volume",
+    "taker_buy_quote_volume",
+    "ignore",
+)
+
+
 def _ns(index: pd.Index) -> np.ndarray:
     """Timestamps as int64 nanoseconds whatever the index resolution (s, ms, us or ns)."""
     return pd.DatetimeIndex(index).as_unit("ns").asi8

@@ -28,6 +28,7 @@ counted) and the option to change, spelled for the reader (``unit='s'`` in Pytho
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io as _io
 import logging
@@ -43,6 +44,7 @@ import pandas as pd
 
 from riskkit.bars import check_interval, interval_label
 from riskkit.data._frame import (
+    KLINE_COLUMNS,
     OHLCV_COLUMNS,
     PathLike,
     _fmt,
@@ -50,7 +52,13 @@ from riskkit.data._frame import (
     _ns,
     _rows_text,
 )
-from riskkit.data.options import TIMESTAMP_UNITS, Audience, ReadOptions, parse_interval
+from riskkit.data.options import (
+    COLUMN_TARGETS,
+    TIMESTAMP_UNITS,
+    Audience,
+    ReadOptions,
+    parse_interval,
+)
 from riskkit.data.validation import (
     _phase_text,
     _table,
@@ -71,7 +79,7 @@ _TIME_ALIASES = (
     "time",
     "datetime",
     "open_time",
-    "opentime",
+    "start_time",
     "ts",
     "day",
     "unix",
@@ -86,10 +94,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "close": ("close", "c", "price", "last", "close_price"),
     "volume": ("volume", "v", "vol", "base_volume"),
     "close_time": ("close_time", "closetime", "close_timestamp"),
-    "trades": ("count", "trades", "trade_count", "tradecount", "number_of_trades", "num_trades"),
+    "trades": ("count", "trades", "trade_count", "number_of_trades", "num_trades"),
 }
-#: targets a column may be mapped to with ``columns``
-_TARGETS = ("date", *OHLCV_COLUMNS, "close_time", "trades")
+#: targets a column may be mapped to with ``columns`` (checked by ReadOptions)
+_TARGETS = COLUMN_TARGETS
 # Columns that identify a series: several values in one file means several series.
 _SERIES_COLUMNS = ("exchange", "venue", "asset", "symbol", "ticker", "pair", "instrument")
 
@@ -115,6 +123,16 @@ def _show(value: object) -> str:
 
 def _norm(name: object) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _key(name: object) -> str:
+    """A column name as aliases are matched: case, spaces, ``_`` and ``-`` ignored, so Bybit's
+    and OKX's camelCase ``startTime``/``closePrice`` match ``start_time``/``close_price``."""
+    return _norm(name).replace("_", "")
+
+
+def _is_alias(name: object, aliases: Sequence[str]) -> bool:
+    return _key(name) in {_key(a) for a in aliases}
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,8 +361,25 @@ def _texts(
     offsets: list[str],
 ) -> np.ndarray:
     text = _normalise_ampm(text, ctx, column, findings)
+    # '2024-01-01 00:00:00 UTC' (BigQuery, many exports): UTC written as a word
+    text = text.str.replace(r"\s*(?:UTC|GMT)$", "+00:00", regex=True, case=False)
     has_off = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
     ns = np.empty(len(text), dtype=np.int64)
+    if has_off.any() and not has_off.all():
+        naive_rows, aware_rows = np.flatnonzero(~has_off), np.flatnonzero(has_off)
+        r, a = int(naive_rows[0]), int(aware_rows[0])
+        findings.append(
+            _Finding(
+                "mixed_formats",
+                column,
+                naive_rows if naive_rows.size <= aware_rows.size else aware_rows,
+                f"{naive_rows.size} of {len(text)} timestamps have no UTC offset (e.g. "
+                f"{text.iloc[r]!r} at {ctx.line(r)}; {ctx.at(naive_rows)}), read in "
+                f"{ctx.set('timezone', timezone)}; the other {aware_rows.size} carry one (e.g. "
+                f"{text.iloc[a]!r} at {ctx.line(a)}; {ctx.at(aware_rows)}), converted to UTC: "
+                "check that both are one clock",
+            )
+        )
     if has_off.any():
         aware = text[has_off]
         ns[has_off] = _ns(_iso(aware, ctx, column, utc=True))
@@ -406,6 +441,13 @@ def _parse(
             f"{ctx.where(column)}: {int(missing.sum())} missing timestamp(s) at "
             f"{ctx.at(np.flatnonzero(missing))}"
         )
+    if ser.dtype.kind == "M":  # a datetime column (Parquet): the same rules as text timestamps
+        ns = _to_utc(pd.DatetimeIndex(ser), timezone, ctx, column, offsets)
+        _range_check(ns, ser, earliest, now, ctx, column)
+        return ns
+    if unit == "iso" and ser.dtype.kind in "iuf":  # dates written as numbers: 20200101
+        whole = ser.dtype.kind in "iu" or bool((ser == np.round(ser)).all())
+        ser = (ser.astype(np.int64) if whole else ser).astype(str)
     if unit != "iso":
         if ser.dtype.kind in "iuf":
             num = ser
@@ -442,13 +484,19 @@ def _plain_iso(
         return None
     if not isinstance(parsed, pd.Series) or parsed.dtype.kind != "M":
         return None
-    tz = parsed.dt.tz
-    index = pd.DatetimeIndex(parsed)
-    if tz is None:
+    return _to_utc(pd.DatetimeIndex(parsed), timezone, ctx, column, offsets)
+
+
+def _to_utc(
+    index: pd.DatetimeIndex, timezone: str, ctx: _Ctx, column: str, offsets: list[str]
+) -> np.ndarray:
+    """Parsed timestamps to int64 ns UTC: tz-aware ones converted (their zone or offset other
+    than UTC recorded in ``offsets``), naive ones read in ``timezone``."""
+    if index.tz is None:
         if timezone != "UTC":
             index = _localize(index, timezone, ctx, column, np.arange(len(index)))
         return _ns(index)
-    name = str(tz)
+    name = str(index.tz)
     if name not in ("UTC", "UTC+00:00", "+00:00"):
         offsets.append(name.replace("UTC", "") or name)
     return _ns(index.tz_convert("UTC").tz_localize(None))
@@ -594,7 +642,7 @@ def _map_columns(raw: pd.DataFrame, opts: ReadOptions, ctx: _Ctx) -> tuple[dict,
         if target in mapping:
             continue
         for col in raw.columns:
-            if col not in used and _norm(col) in aliases:
+            if col not in used and _is_alias(col, aliases):
                 mapping[target] = col
                 used.add(col)
                 break
@@ -622,7 +670,7 @@ def _map_columns(raw: pd.DataFrame, opts: ReadOptions, ctx: _Ctx) -> tuple[dict,
                     pick,
                     [c for c in cands if c != pick],
                 )
-    others = [c for c in raw.columns if c not in used and _norm(c) in _TIME_ALIASES]
+    others = [c for c in raw.columns if c not in used and _is_alias(c, _TIME_ALIASES)]
     return mapping, others
 
 
@@ -634,9 +682,15 @@ def _numbers(raw: pd.DataFrame, col: str, ctx: _Ctx) -> np.ndarray:
     bad = (num.isna() & values.notna()).to_numpy()
     if bad.any():
         rows = np.flatnonzero(bad)
+        shown = values.iloc[rows[:3]].astype(str).str.strip()
+        hint = ""
+        if shown.str.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?").all():
+            hint = f"; numbers with a thousands separator: set {ctx.set('thousands', ',')}"
+        elif shown.str.fullmatch(r"[-+]?[\d.]*\d,\d+").all():
+            hint = f"; numbers with a decimal comma: set {ctx.set('decimal', ',')}"
         raise DataError(
             f"{ctx.where(col)}: non-numeric values {values.iloc[rows[:3]].tolist()} at "
-            f"{ctx.at(rows)}"
+            f"{ctx.at(rows)}{hint}"
         )
     return num.to_numpy(dtype=float)
 
@@ -662,10 +716,10 @@ def _tidy(
     ctx.lines = lines
     mapping, others = _map_columns(raw, opts, ctx)
     if "close" not in mapping:
-        raise DataError(
-            f"{source}: no close price column; columns are {list(raw.columns)}. Name it "
-            f"close/price or set {ctx.set('columns', {'<your column>': 'close'})}"
+        fix = _sep_hint(raw, opts, ctx) or (
+            f"Name it close/price or set {ctx.set('columns', {'<your column>': 'close'})}"
         )
+        raise DataError(f"{source}: no close price column; columns are {list(raw.columns)}. {fix}")
     earliest = pd.Timestamp(opts.earliest)
     now = _now()
     findings: list[_Finding] = []
@@ -687,13 +741,8 @@ def _tidy(
         _cross_check(raw, ns, tcol, others, opts, earliest, now, ctx, findings)
     elif isinstance(raw.index, pd.DatetimeIndex):
         tcol = "index"
-        index = raw.index
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        elif opts.timezone != "UTC":
-            index = _localize(index, opts.timezone, ctx, tcol, np.arange(len(index)))
-        ns = _ns(index)
-        _range_check(ns, pd.Series(index), earliest, now, ctx, tcol)
+        ns = _to_utc(raw.index, opts.timezone, ctx, tcol, offsets)
+        _range_check(ns, pd.Series(raw.index), earliest, now, ctx, tcol)
     else:
         raise DataError(
             f"{source}: no timestamp column; columns are {list(raw.columns)}. Name it with "
@@ -843,14 +892,39 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _sep_hint(raw: pd.DataFrame, opts: ReadOptions, ctx: _Ctx) -> str:
+    """``The file's header line has 0 ';' and 5 ',' ...: try --sep ,`` when the header was read
+    as one column holding another separator (a wrong ``sep``), else an empty string."""
+    if len(raw.columns) != 1:
+        return ""
+    head = str(raw.columns[0])
+    counts = {s: head.count(s) for s in (",", ";", "\t", "|") if s != opts.sep}
+    best = max(counts, key=lambda s: counts[s])
+    if not counts[best]:
+        return ""
+    given = f"{head.count(opts.sep)} {opts.sep!r} and " if opts.sep else ""
+    return (
+        f"The file's header line has {given}{counts[best]} {best!r}, read as one column: "
+        f"try {ctx.set('sep', best)}"
+    )
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    """The fields of one CSV line, quotes honoured (``"1,234.5"`` is one field)."""
+    return next(csv.reader([line], delimiter=sep), []) if line.strip() else []
+
+
 def _sniff(path: Path, sep: str | None) -> tuple[str, int, bool, int]:
-    """(separator, banner lines, has header, fields) from the first lines of a text file."""
+    """(separator, banner lines, has header, fields) from the first lines of a text file.
+
+    Fields are counted by :mod:`csv` (quotes honoured), so a quoted ``"1,234.5"`` does not make
+    the data lines look wider than the header."""
     head = _head(path)
     if not head:
         raise DataError(f"{path}: empty file")
     best = None
     for cand in [sep] if sep else [",", ";", "\t", "|"]:
-        counts = [line.count(cand) for line in head]
+        counts = [max(len(_fields(line, cand)) - 1, 0) for line in head]
         for k, c in enumerate(counts):
             if c < 1 and sep is None:
                 continue
@@ -862,58 +936,79 @@ def _sniff(path: Path, sep: str | None) -> tuple[str, int, bool, int]:
     if best is None:
         return sep or ",", 0, True, 1
     cand, skip, c = best
-    fields = head[skip].split(cand)
+    fields = _fields(head[skip], cand)
     header = not all(_is_number(f) for f in fields if f.strip())
     return cand, skip, header, c + 1
 
 
-def _read_file(
-    path: PathLike, opts: ReadOptions, audience: Audience, read_kwargs: Mapping[str, Any]
-) -> _Read:
-    path = Path(path)
+def _read_raw(
+    path: Path,
+    opts: ReadOptions,
+    read_kwargs: Mapping[str, Any] | None = None,
+    headerless: tuple[Sequence[str], str] = (
+        KLINE_COLUMNS,
+        "a Binance kline file without header has 12",
+    ),
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The raw table of a file and the file line (1-based) of each row: the one reader of
+    price, kline and funding files.
+
+    CSV (also ``.gz``, or a ``.zip`` holding one CSV) or Parquet. For a CSV the separator
+    (``sep``), banner lines and header are detected; a file without header must have the columns
+    ``headerless[0]`` (``headerless[1]`` says so in the error). Blank lines are skipped and
+    counted. Lines are None for Parquet, or when ``read_kwargs`` set ``skiprows``, ``header``
+    or ``names`` (detection off).
+    """
+    read_kwargs = read_kwargs or {}
     if not path.exists():
         raise DataError(f"{path}: file not found")
     suffixes = "".join(path.suffixes).lower()
     lines = None
     try:
         if suffixes.endswith((".parquet", ".pq")):
-            raw = pd.read_parquet(path, **read_kwargs)
-        elif suffixes.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".zip", ".gz")):
-            custom = {"skiprows", "header", "names"} & set(read_kwargs)
-            kwargs = dict(read_kwargs)
-            banner, header_lines = 0, 0
-            if not custom:
-                sep, banner, header, n_fields = _sniff(path, opts.sep)
-                kwargs.update(sep=sep, skiprows=banner)
-                if header:
-                    header_lines = 1
-                else:
-                    if n_fields != 12:
-                        raise DataError(
-                            f"{path}: line {banner + 1} holds numbers, not column names, and "
-                            f"the file has {n_fields} columns (a Binance kline file without "
-                            "header has 12): add a header line naming the columns"
-                        )
-                    from riskkit.download import KLINE_COLUMNS  # lazy: download imports us
-
-                    kwargs.update(header=None, names=KLINE_COLUMNS)
-            elif opts.sep:
-                kwargs.setdefault("sep", opts.sep)
-            raw = pd.read_csv(path, skip_blank_lines=False, **kwargs)
-            if not custom:
-                lines = np.arange(len(raw), dtype=np.int64) + banner + header_lines + 1
-                blank = raw.isna().all(axis=1).to_numpy()
-                if blank.any():
-                    raw = raw[~blank]
-                    lines = lines[~blank]
-                if banner:
-                    logger.info("%s: skipped %d banner line(s) before the header", path, banner)
-        else:
+            return pd.read_parquet(path, **read_kwargs), None
+        if not suffixes.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".zip", ".gz")):
             raise DataError(f"{path}: unknown file type {suffixes!r}; use .csv or .parquet")
+        custom = {"skiprows", "header", "names"} & set(read_kwargs)
+        kwargs = {"decimal": opts.decimal, "thousands": opts.thousands, **read_kwargs}
+        banner, header_lines = 0, 0
+        if not custom:
+            sep, banner, header, n_fields = _sniff(path, opts.sep)
+            kwargs.update(sep=sep, skiprows=banner)
+            if header:
+                header_lines = 1
+            else:
+                names, layout = headerless
+                if n_fields != len(names):
+                    raise DataError(
+                        f"{path}: line {banner + 1} holds numbers, not column names, and the "
+                        f"file has {n_fields} columns ({layout}): add a header line naming the "
+                        "columns"
+                    )
+                kwargs.update(header=None, names=list(names))
+        elif opts.sep:
+            kwargs.setdefault("sep", opts.sep)
+        raw = pd.read_csv(path, skip_blank_lines=False, **kwargs)
     except DataError:
         raise
     except Exception as exc:  # any reader failure (parser, pyarrow, encoding) is a data problem
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
+    if not custom:
+        lines = np.arange(len(raw), dtype=np.int64) + banner + header_lines + 1
+        blank = raw.isna().all(axis=1).to_numpy()
+        if blank.any():
+            raw = raw[~blank]
+            lines = lines[~blank]
+        if banner:
+            logger.info("%s: skipped %d banner line(s) before the header", path, banner)
+    return raw, lines
+
+
+def _read_file(
+    path: PathLike, opts: ReadOptions, audience: Audience, read_kwargs: Mapping[str, Any]
+) -> _Read:
+    path = Path(path)
+    raw, lines = _read_raw(path, opts, read_kwargs)
     saved_at = pd.Timestamp(path.stat().st_mtime, unit="s")
     read = _tidy(raw, lines, opts, str(path), audience, saved_at)
     _offset_warning(read, opts, str(path), audience)
@@ -1167,6 +1262,7 @@ def read_prices(
             day_boundary=opts.day_boundary,
             lines=lines,
             warn=False,
+            audience=audience,
         )
         if not report.ok:
             warnings.warn(

@@ -25,6 +25,9 @@ from riskkit.exceptions import ConfigError, DataQualityWarning
 
 __all__ = ["LoadedPrices", "check_and_clean", "read_checked"]
 
+#: default of ``partial_bars``: the read option of every file (one default, in ReadOptions)
+_PARTIAL_DEFAULT = ReadOptions.model_fields["partial_bars"].default
+
 
 @dataclass(frozen=True)
 class LoadedPrices:
@@ -72,7 +75,7 @@ def check_and_clean(
     clean: bool = True,
     keep: Literal["first", "last", "max_volume"] | None = "first",
     *,
-    partial_bars: Literal["drop", "keep", "error"] = "drop",
+    partial_bars: Literal["drop", "keep", "error"] = _PARTIAL_DEFAULT,
     day_boundary: str | None = None,
     close_time: np.ndarray | None = None,
     saved_at: pd.Timestamp | None = None,
@@ -136,6 +139,7 @@ def check_and_clean(
         saved_at=saved_at,
         lines=lines,
         extra=extra,
+        audience=audience,
     )
     frame, changes = _partial(raw, report, partial_bars, name, lines, audience)
     if clean:

@@ -9,18 +9,23 @@ message can name the option the way its reader set it (:meth:`ReadOptions.option
 from __future__ import annotations
 
 import re
+import shlex
 import zoneinfo
 from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
-from riskkit._settings import Choice, Date, Text, problem
+from riskkit._settings import Choice, Date, Text, problem, problems_error
 from riskkit._settings import SettingsModel as _SettingsModel
+from riskkit.bars import parse_interval
+from riskkit.data._frame import OHLCV_COLUMNS
 from riskkit.exceptions import ConfigError
 
 __all__ = [
     "ReadOptions",
+    "COLUMN_TARGETS",
     "TIMESTAMP_UNITS",
     "PARTIAL_BAR_POLICIES",
     "Audience",
@@ -30,68 +35,13 @@ __all__ = [
 
 TIMESTAMP_UNITS = ("auto", "s", "ms", "us", "ns", "iso")
 PARTIAL_BAR_POLICIES = ("drop", "keep", "error")
+#: riskkit columns a file's column may be mapped to with ``columns`` ({startTime: date})
+COLUMN_TARGETS = ("date", *OHLCV_COLUMNS, "close_time", "trades")
+#: riskkit columns of a funding file (:func:`riskkit.data.read_funding`), also valid targets
+FUNDING_TARGETS = ("funding_rate", "funding_interval_hours", "mark_price")
 
 #: who reads a message: a Python user (keyword arguments), a config file (keys) or the CLI (flags)
 Audience = Literal["python", "config", "cli"]
-
-
-_UNITS = {
-    "ns": "ns",
-    "us": "us",
-    "ms": "ms",
-    "s": "s",
-    "sec": "s",
-    "second": "s",
-    "seconds": "s",
-    "m": "min",
-    "min": "min",
-    "minute": "min",
-    "minutes": "min",
-    "t": "min",
-    "h": "h",
-    "hour": "h",
-    "hours": "h",
-    "d": "D",
-    "day": "D",
-    "days": "D",
-    "w": "W",
-    "week": "W",
-    "weeks": "W",
-}
-
-
-def parse_interval(value: str | pd.Timedelta, option: str = "interval") -> pd.Timedelta:
-    """A bar interval as a positive :class:`pandas.Timedelta`.
-
-    Accepts pandas offset text in any case (``"1min"``, ``"4h"``, ``"1D"``, ``"1d"``,
-    ``"1H"``), exchange spellings (``"1m"`` is one minute as on Binance, ``"8h"``, ``"1w"``) and
-    Timedelta objects. A month (``"1M"``) is not a fixed interval and is refused.
-
-    Raises
-    ------
-    ConfigError
-        Text that is not a positive fixed interval; the message names ``option``.
-    """
-    if isinstance(value, pd.Timedelta):
-        step = value
-    else:
-        text = str(value).strip()
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", text)
-        unit = None
-        if match:
-            word = match.group(2)
-            unit = "month" if word in ("M", "mo", "month", "months") else _UNITS.get(word.lower())
-        if unit == "month":
-            raise ConfigError(f"{option}: {text!r} is a month, not a fixed interval")
-        if unit is None:
-            raise ConfigError(
-                f"{option}: cannot read {text!r} as a bar interval; use e.g. 1min, 5min, 1h, "
-                "4h, 8h, 1D"
-            )
-        step = pd.Timedelta(float(match.group(1)), unit=unit)  # type: ignore[union-attr]
-    if step <= pd.Timedelta(0):
-        raise ConfigError(f"{option}: the bar interval must be positive, got {value!r}")
-    return step
 
 
 def parse_day_boundary(value: str | None, option: str = "day_boundary") -> pd.Timedelta:
@@ -117,6 +67,11 @@ class ReadOptions(_SettingsModel):
     magnitude, with a warning naming the rows when a file mixes units); iso for text."""
     sep: Text | None = None
     """Field separator of a CSV file (null: detected)."""
+    decimal: Text = "."
+    """Decimal mark of numbers in a CSV file: "," for a European export (``60075,48``, with
+    sep ";")."""
+    thousands: Text | None = None
+    """Thousands separator of numbers in a CSV file (``1,234.5``: ","; null: none)."""
     timezone: Text = "UTC"
     """Time zone of timestamps written without an offset (IANA name such as Europe/Zurich, or
     UTC). Timestamps with an offset are converted to UTC whatever this says."""
@@ -148,6 +103,27 @@ class ReadOptions(_SettingsModel):
             raise problem(
                 f"unknown time zone {value!r}; use an IANA name such as Europe/Zurich, or UTC"
             ) from None
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _known_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        choice = Choice((*COLUMN_TARGETS, *FUNDING_TARGETS), what="riskkit column")
+        out, bad = {}, []
+        for src, dst in value.items():
+            try:
+                out[src] = choice.check(dst)
+            except PydanticCustomError as exc:
+                bad.append(((src,), str(exc)))
+        if bad:
+            raise problems_error(bad)
+        return out
+
+    @field_validator("decimal", "thousands")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise problem(f"expected one character such as ',' or '.', got {value!r}")
         return value
 
     @field_validator("interval")
@@ -203,7 +179,7 @@ class ReadOptions(_SettingsModel):
             flag = ReadOptions.option_name(field, "cli")
             if isinstance(value, dict):
                 return " ".join(f"{flag} {k}={v}" for k, v in value.items())
-            return f"{flag} {value}"
+            return f"{flag} {shlex.quote(str(value))}"  # as pasted into a shell: --sep ';'
         if audience == "config":
             if isinstance(value, dict):
                 inner = ", ".join(f"{k}: {v}" for k, v in value.items())

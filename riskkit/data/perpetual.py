@@ -48,9 +48,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskkit.data._frame import PRICE_COLUMNS, PathLike, _as_frame, _fmt, _ns
-from riskkit.data.io import _sniff, parse_timestamps, read_prices
-from riskkit.data.options import Audience, ReadOptions, parse_interval
+from riskkit.bars import _read_duration
+from riskkit.data._frame import KLINE_COLUMNS, PRICE_COLUMNS, PathLike, _as_frame, _fmt, _ns
+from riskkit.data.io import _Ctx, _norm, _numbers, _read_raw, parse_timestamps, read_prices
+from riskkit.data.options import Audience, ReadOptions
 from riskkit.data.validation import (
     ISSUE_COLUMNS,
     ValidationReport,
@@ -77,22 +78,6 @@ __all__ = [
 
 logger = logging.getLogger("riskkit.data")
 
-#: columns of a Binance kline CSV (spot, USD-M, mark-price, index-price and premium-index
-#: klines share them; mark/index/premium files write 0 in the volume columns)
-KLINE_COLUMNS: tuple[str, ...] = (
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "quote_volume",
-    "count",
-    "taker_buy_volume",
-    "taker_buy_quote_volume",
-    "ignore",
-)
 #: header of a Binance USD-M funding-rate archive CSV
 FUNDING_COLUMNS: tuple[str, ...] = ("calc_time", "funding_interval_hours", "last_funding_rate")
 #: kinds of bar series :func:`read_klines` reads: traded price, mark price, index price,
@@ -164,54 +149,19 @@ def _options(options: ReadOptions | Mapping | None) -> ReadOptions:
     raise ConfigError(f"options must be a ReadOptions or a mapping, got {type(options).__name__}")
 
 
-def _norm(name: object) -> str:
-    return str(name).strip().lower().replace(" ", "_")
-
-
 def _read_table(path: Path, opts: ReadOptions) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The raw table of a funding file (CSV, also .gz/.zip holding one CSV, or Parquet) as
-    text, and the file line of each row (None for Parquet).
-
-    The separator, banner lines and header are detected as :func:`~riskkit.data.read_prices`
-    detects them; a file without header must have the three columns of Binance's archive.
-    """
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    suffixes = "".join(path.suffixes).lower()
-    try:
-        if suffixes.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path), None
-        if not suffixes.endswith((".csv", ".csv.gz", ".txt", ".csv.zip", ".zip", ".gz")):
-            raise DataError(f"{path}: unknown file type {suffixes!r}; use .csv or .parquet")
-        sep, banner, header, n_fields = _sniff(path, opts.sep)
-        kwargs: dict = {"sep": sep, "skiprows": banner, "dtype": str}
-        if not header:
-            if n_fields != len(FUNDING_COLUMNS):
-                raise DataError(
-                    f"{path}: line {banner + 1} holds numbers, not column names, and the file "
-                    f"has {n_fields} columns (a Binance funding file has the header "
-                    f"{','.join(FUNDING_COLUMNS)}): add a header line naming the columns"
-                )
-            kwargs.update(header=None, names=list(FUNDING_COLUMNS))
-        raw = pd.read_csv(path, skip_blank_lines=True, **kwargs)
-    except DataError:
-        raise
-    except Exception as exc:  # any reader failure (parser, pyarrow, encoding) is a data problem
-        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
-    lines = np.arange(len(raw), dtype=np.int64) + banner + int(header) + 1
-    return raw, lines
+    """The raw table of a funding file and the file line of each row (None for Parquet): the
+    reader of :func:`~riskkit.data.read_prices` (separator, banner, header and blank lines
+    handled alike); a file without header must have the three columns of Binance's archive."""
+    layout = f"a Binance funding file has the header {','.join(FUNDING_COLUMNS)}"
+    return _read_raw(path, opts, headerless=(FUNDING_COLUMNS, layout))
 
 
 def _numeric(values: pd.Series, source: str, column: str, lines: np.ndarray | None) -> np.ndarray:
-    """Floats of a column; text that is not a number is an error naming the file lines."""
-    num = pd.to_numeric(values.reset_index(drop=True), errors="coerce")
-    bad = num.isna().to_numpy() & values.notna().to_numpy()
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5]
-        shown = [values.iloc[r] for r in rows[:3]]
-        where = f"rows {rows.tolist()}" if lines is None else f"lines {lines[rows].tolist()}"
-        raise DataError(f"{source}, column {column!r}: non-numeric values {shown} at {where}")
-    return num.to_numpy(dtype=float)
+    """Floats of a column; text that is not a number is an error naming the file lines
+    (:func:`riskkit.data.io._numbers`, the one number reader)."""
+    frame = pd.DataFrame({column: values.reset_index(drop=True)})
+    return _numbers(frame, column, _Ctx(source, "python", lines))
 
 
 def _issue(check, column, start, end, n_bars, rows, detail) -> dict:
@@ -365,8 +315,9 @@ def _warn(report: ValidationReport, name: str, check_fn: str) -> None:
 
 
 def _positive_step(value: str | pd.Timedelta | None, what: str) -> pd.Timedelta | None:
-    """An interval option (``8h``, ``1D``, ``1m`` is one minute as on Binance), or None."""
-    return None if value is None else parse_interval(value, what)
+    """An interval option (``8h``, ``1D``, ``7D``, ``1m`` is one minute as on Binance), or
+    None: any positive duration, not only a bar interval."""
+    return None if value is None else _read_duration(value, what)
 
 
 def _tolerance(value: str | pd.Timedelta | None, step: pd.Timedelta | None) -> pd.Timedelta:
@@ -407,7 +358,9 @@ def _funding_columns(
             )
         if src not in raw.columns:
             raise DataError(
-                f"{source}: mapped column {src!r} not found; columns are {list(raw.columns)}"
+                f"{source}: mapped column {src!r} not found "
+                f"({ReadOptions.option_name('columns', audience)}); columns are "
+                f"{list(raw.columns)}"
             )
         found[dst] = src
     if opts.timestamp is not None:

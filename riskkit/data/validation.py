@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from riskkit.bars import interval_label
+from riskkit.bars import interval_label, jitter_tolerance
 from riskkit.data._frame import (
     PRICE_COLUMNS,
     _as_frame,
@@ -30,7 +30,7 @@ from riskkit.data._frame import (
     _runs,
     _spans,
 )
-from riskkit.data.options import parse_day_boundary, parse_interval
+from riskkit.data.options import Audience, ReadOptions, parse_day_boundary, parse_interval
 from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
 
 __all__ = [
@@ -260,16 +260,6 @@ class _Where:
 # helpers
 
 
-def jitter_tolerance(step: pd.Timedelta) -> pd.Timedelta:
-    """How far a timestamp may sit from its grid point and still count as on it.
-
-    1% of the bar interval, at most one minute: 0.6 s for minute bars, 36 s for hourly bars, one
-    minute for 8-hourly funding times and daily bars. Exchange feeds stamp funding and snapshot
-    times a few milliseconds late (``16:00:00.001``); such jitter is not a gap.
-    """
-    return min(pd.Timedelta(step) / 100, pd.Timedelta("1min"))
-
-
 def infer_freq(index: pd.DatetimeIndex) -> pd.Timedelta | None:
     """Bar interval: the most common positive spacing of the timestamps (None if < 2 distinct).
 
@@ -394,10 +384,10 @@ def find_partial_bar(
     now : Timestamp, optional
         The current time (UTC); the clock by default.
     volume_ratio : float, default 0.1
-        Without a close time, a last bar whose volume is below this fraction of the median
-        volume of the ``window`` bars before it is taken as partial. A bar saved one hour into
-        a day holds about 4% of a day's volume; on the bundled daily data a complete bar falls
-        below 10% of the recent median on about 0.5% of days.
+        A last bar whose volume is below this fraction of the median volume of the ``window``
+        bars before it looks partial (see Notes). A bar saved one hour into a day holds about 4%
+        of a day's volume; on the bundled daily data a complete bar falls below 10% of the
+        recent median on about 0.5% of days.
     window : int, default 20
         Bars in the volume median.
 
@@ -408,11 +398,23 @@ def find_partial_bar(
 
     Notes
     -----
-    With a close time (the venue's own word), the bar is partial when its close time is earlier
-    than the bar's scheduled end (it covers part of its interval) or later than ``saved_at``
-    (``now`` when the save time is not known). Without one, it is partial when its end (open
-    + interval) is later than ``saved_at``/``now``, or when its volume is far below the recent
-    median (``volume_ratio``). Several pieces of evidence are joined.
+    Time evidence: with a close time (the venue's own word), the bar is partial when its close
+    time is earlier than the bar's scheduled end (it covers part of its interval) or later
+    than ``saved_at`` (``now`` when the save time is not known); without one, when its end
+    (open + interval) is later than ``saved_at``/``now``.
+
+    ``saved_at`` is weak evidence: for a file it is the modification time, which a copy
+    without ``-p``, a ``git clone``, an rsync or a CI artifact resets to the copy's time, so a
+    bar still open at the real save can look finished. The volume rule is therefore always
+    applied as well, with or without a close time:
+
+    * with time evidence, a volume below ``volume_ratio`` of the median is added to it;
+    * alone, it flags the bar only when its volume is below ``volume_ratio`` of the median
+      *and* below that of every one of the ``window`` bars before it. Complete bars of a
+      quiet stretch (minute bars at night) have quiet neighbours and are not flagged; a bar
+      cut off early stands below all of them.
+
+    Several pieces of evidence are joined.
     """
     frame = _as_frame(prices, "prices")
     if frame.empty:
@@ -438,20 +440,23 @@ def find_partial_bar(
         if ct > seen + pd.Timedelta("1s"):
             when = "the data was saved" if saved is not None else "now"
             why.append(f"its close_time {ct} is after {when} ({seen.floor('s')})")
-    else:
-        if step is not None and last + step > seen + jitter_tolerance(step):
-            when = "after the data was saved" if saved is not None else "later than now"
-            why.append(f"the bar ends at {last + step}, {when} ({seen.floor('s')})")
-        if "volume" in frame.columns and len(frame) > 5:
-            vol = frame["volume"].to_numpy(float)
-            before = vol[max(0, len(vol) - 1 - window) : -1]
-            before = before[np.isfinite(before)]
-            med = float(np.median(before)) if before.size >= 5 else np.nan
-            if np.isfinite(vol[-1]) and med > 0 and vol[-1] < volume_ratio * med:
-                why.append(
-                    f"its volume {vol[-1]:g} is {vol[-1] / med:.1%} of the median of the "
-                    f"{before.size} bars before it ({med:g})"
-                )
+    elif step is not None and last + step > seen + jitter_tolerance(step):
+        when = "after the data was saved" if saved is not None else "later than now"
+        why.append(f"the bar ends at {last + step}, {when} ({seen.floor('s')})")
+    if "volume" in frame.columns and len(frame) > 5:
+        vol = frame["volume"].to_numpy(float)
+        before = vol[max(0, len(vol) - 1 - window) : -1]
+        before = before[np.isfinite(before)]
+        med = float(np.median(before)) if before.size >= 5 else np.nan
+        if np.isfinite(vol[-1]) and med > 0 and vol[-1] < volume_ratio * med:
+            text = (
+                f"its volume {vol[-1]:g} is {vol[-1] / med:.1%} of the median of the "
+                f"{before.size} bars before it ({med:g})"
+            )
+            if why:
+                why.append(text)
+            elif vol[-1] < before.min():  # alone: below every bar of the window too
+                why.append(f"{text} and below each of them (lowest {before.min():g})")
     return "; ".join(why) if why else None
 
 
@@ -478,6 +483,7 @@ def validate(
     first_bar_factor: float = 2.0,
     lines: np.ndarray | Sequence[int] | None = None,
     extra: Sequence[pd.DataFrame] = (),
+    audience: Audience = "python",
 ) -> ValidationReport:
     """Report every defect of a price frame, with dates; never modifies it.
 
@@ -529,6 +535,9 @@ def validate(
     extra : sequence of DataFrame
         Defects found before (by the reader of a file), in the columns of
         :data:`ISSUE_COLUMNS`; merged into the report.
+    audience : {"python", "config", "cli"}
+        How details spell an option to change (``day_boundary='22:00'``, ``data.day_boundary:
+        22:00``, ``--day-boundary 22:00``).
 
     Returns
     -------
@@ -617,7 +626,7 @@ def validate(
                 )
             )
         else:
-            on_grid, grid_parts = _grid(uniq_ts, uniq_pos, step, tol, boundary, ts, where)
+            on_grid, grid_parts = _grid(uniq_ts, uniq_pos, step, tol, boundary, ts, where, audience)
             parts += grid_parts
             if on_grid.all():
                 parts += _gaps(uniq_ts, uniq_pos, step, tol, ts, where)
@@ -733,6 +742,7 @@ def _grid(
     boundary: pd.Timedelta,
     ts: np.ndarray,
     where: _Where,
+    audience: Audience = "python",
 ) -> tuple[np.ndarray, list[pd.DataFrame]]:
     """Rows off the grid (``off_grid``) and bars all off the day boundary (``boundary``)."""
     s, t = int(step.value), int(tol.value)
@@ -758,14 +768,16 @@ def _grid(
             what = (
                 f"{n_on} daily bar(s) open at {opens} UTC, not at the day boundary "
                 f"{declared} UTC; timestamps with a UTC offset (local midnight) are converted "
-                "to UTC: if this venue's day starts at that hour, declare day_boundary "
-                f"{opens}; the bars are not shifted"
+                "to UTC: if this venue's day starts at that hour, set "
+                f"{ReadOptions.setting('day_boundary', opens, audience)}; the bars are not "
+                "shifted"
             )
         else:
             what = (
                 f"{n_on} bar(s) sit {_phase_text(phase % s)} after the {interval_label(step)} grid "
-                f"anchored at {declared} UTC; declare day_boundary if the venue's grid starts "
-                "elsewhere"
+                f"anchored at {declared} UTC; set "
+                f"{ReadOptions.option_name('day_boundary', audience)} if the venue's grid "
+                "starts elsewhere"
             )
         rows = uniq_pos[on]
         parts.append(_one("boundary", "date", ts, rows, what, n_bars=n_on))

@@ -73,6 +73,7 @@ from riskkit.margin.liquidation import (
 )
 from riskkit.margin.rates import TwoSidedRate, max_leverage, round_rate, two_sided_rate
 from riskkit.margin.regimes import classify_regimes
+from riskkit.margin.settings import SIDES as SIDES  # public here in 0.1: kept importable
 from riskkit.margin.settings import MarginSettings
 from riskkit.margin.stress import episode_status, historical_stress, hypothetical_stress
 from riskkit.margin.tiers import tier_table

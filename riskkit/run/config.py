@@ -75,6 +75,7 @@ from riskkit._settings import (
     show,
 )
 from riskkit.bars import CALENDARS, parse_interval
+from riskkit.data._frame import OHLCV_COLUMNS as OHLCV_COLUMNS  # riskkit.config re-exports it
 from riskkit.data.options import ReadOptions
 from riskkit.exceptions import ConfigError
 from riskkit.margin.apc import APC_OPTIONS
@@ -115,8 +116,6 @@ VOL_MODELS = ("GARCH", "GJR", "EGARCH", "APARCH")
 DISTRIBUTIONS = ("normal", "t", "skewt", "ged")
 MEANS = ("zero", "constant")
 FIGURE_FORMATS = ("png", "svg", "pdf")
-#: columns riskkit reads from a user file; ``data.columns`` maps the file's names to these
-OHLCV_COLUMNS = ("open", "high", "low", "close", "volume")
 #: bar intervals of the Binance archives a run can fetch (Binance's spelling)
 BINANCE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d")
 #: read options that only apply to user files (``data.source: files``)
@@ -183,27 +182,15 @@ class DataSpec(ReadOptions):
     (null: calibrate on the bars as they are)."""
     calendar: Annotated[str, Choice(tuple(CALENDARS))] = "crypto"
     """Market calendar for annualisation and day/bar conversions: crypto (365 days a year,
-    around the clock: 8760 hourly bars a year) or equity (252 sessions of 6.5 hours)."""
+    around the clock: 8760 hourly bars a year) or equity (252 sessions a year, daily bars only:
+    intraday equity sessions are not modelled, so equity with a data.interval, data.resample or
+    file interval shorter than 1D is refused)."""
     reference_files: dict[str, Text] = {}
     """{ASSET: path} of a second source of an asset's prices (another venue, a vendor, the
     mark price), any data.source: each is compared with the prices calibrated on
     (riskkit.data.compare_feeds: deviation quantiles, bars beyond 0.5%, lag, stale stretches,
     missing bars) and the findings are written to feed_comparison.csv in the run directory.
     Read with the read options of this section (data.columns, data.unit, data.timezone...)."""
-
-    @field_validator("columns")
-    @classmethod
-    def _ohlcv_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        choice = Choice(OHLCV_COLUMNS, what="riskkit column")
-        out, bad = {}, []
-        for src, dst in value.items():
-            try:
-                out[src] = choice.check(dst)
-            except PydanticCustomError as exc:
-                bad.append(((src,), str(exc)))
-        if bad:
-            raise problems_error(bad)
-        return out
 
     @field_validator("interval", "resample")
     @classmethod
@@ -293,6 +280,17 @@ def _interval_problems(raw: Mapping[str, Any], source: str | None) -> list[Probl
         except ConfigError:  # reported by the field's own check
             return out
     declared, target = steps["interval"], steps["resample"]
+    calendar = str(raw.get("calendar", "crypto")).strip().lower()
+    bars = target if target is not None else declared
+    if calendar == "equity" and bars is not None and bars != pd.Timedelta("1D"):
+        key = "resample" if target is not None else "interval"
+        out.append(
+            (
+                ("calendar",),
+                f"equity calendar supports daily bars only; intraday equity sessions are not "
+                f"modelled (data.{key} is {raw[key]!r})",
+            )
+        )
     if source == "bundled" and declared is not None and declared != pd.Timedelta("1D"):
         out.append((("interval",), f"the bundled data are daily (1D), got {raw['interval']!r}"))
     if source == "binance" and declared is not None:

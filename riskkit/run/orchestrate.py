@@ -56,10 +56,17 @@ import pandas as pd
 from riskkit.bars import BarClock
 from riskkit.config import CalibrationConfig, load_config
 from riskkit.exceptions import ConfigError, RiskkitError
-from riskkit.parallel import TaskFailure, executor_from_spec, map_tasks, spawn_seeds
+from riskkit.parallel import (
+    TaskFailure,
+    executor_from_spec,
+    map_tasks,
+    single_blas_thread,
+    spawn_seeds,
+)
 from riskkit.run import outputs
 from riskkit.run.diagnostics import RunWarning, collect_warnings
 from riskkit.run.figures import asset_figures
+from riskkit.run.record import load_run
 from riskkit.run.report import execute_all_notebooks, execute_report
 from riskkit.run.sources import AssetData, bar_clock, check_intervals, load_asset_data
 
@@ -171,8 +178,6 @@ def run_asset(task: AssetTask) -> AssetOutcome:
     and returned as :class:`~riskkit.run.diagnostics.RunWarning` records, so that the parent
     process logs them against the asset and stores them in ``run.json``.
     """
-    from threadpoolctl import threadpool_limits
-
     start = time.perf_counter()
     caught: list[warnings.WarningMessage] = []
     try:
@@ -180,7 +185,7 @@ def run_asset(task: AssetTask) -> AssetOutcome:
         # One BLAS thread, as in a Dask worker: a multi-threaded BLAS sums in a different order
         # and moves GARCH estimates by ~1e-7, which would make the parameter file depend on
         # the executor. Assets already run in parallel, so BLAS threads would only oversubscribe.
-        with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
+        with single_blas_thread(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             settings = task.config.margin_settings()
             estimator = task.config.model.build()
@@ -337,6 +342,11 @@ class RunResult:
         The executed report notebook, when one was made.
     warnings : list of RunWarning
         Distinct warnings raised by each asset (also in ``run.json`` and the log).
+    signoff : DataFrame or None
+        The sign-off checklist of the run (:meth:`riskkit.run.RunRecord.signoff_checks`, also
+        ``signoff_checks.csv`` in the run directory); None when no parameter file was written.
+        A failed check is the committee's verdict on the parameters, not a failure of the run:
+        it does not make :attr:`ok` False.
     """
 
     run_dir: Path
@@ -347,11 +357,19 @@ class RunResult:
     seconds: float
     report: Path | None = None
     warnings: list[RunWarning] = field(default_factory=list)
+    signoff: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every asset and every stage succeeded."""
+        """True when every asset and every stage succeeded (whatever the sign-off checks say)."""
         return not self.failed and not self.stage_errors
+
+    @property
+    def signoff_failed(self) -> list[str]:
+        """Sign-off checks that failed (empty when all passed or none were made)."""
+        if self.signoff is None:
+            return []
+        return self.signoff.loc[~self.signoff["passed"], "check"].tolist()
 
 
 class _Stage:
@@ -493,6 +511,7 @@ def run_calibration(
     outcomes: list[AssetOutcome] = []
     param_path: Path | None = None
     report_path: Path | None = None
+    signoff: pd.DataFrame | None = None
     executor = config.executor if executor is None else executor
 
     def write_manifest() -> None:
@@ -627,6 +646,22 @@ def run_calibration(
                     logger.error("asset %s: stage figures FAILED: %s", o.asset, msg)
 
         write_manifest()  # the report notebook reads it
+        if param_path is not None:
+            # the committee's checklist: a verdict on the parameters, not a failure of the run
+            with _Stage("sign-off checks", errors, timings):
+                signoff = load_run(run_dir).signoff_checks()
+                signoff.to_csv(run_dir / outputs.SIGNOFF_FILE, index=False)
+                bad = signoff.loc[~signoff["passed"], "check"].tolist()
+                if bad:
+                    logger.warning(
+                        "sign-off: %d of %d checks failed (%s): see %s",
+                        len(bad),
+                        len(signoff),
+                        "; ".join(bad),
+                        outputs.SIGNOFF_FILE,
+                    )
+                else:
+                    logger.info("sign-off: all %d checks passed", len(signoff))
         do_report = config.report.enabled if report is None else report
         if do_report and param_path is not None:
             with _Stage("report", errors, timings):
@@ -663,6 +698,7 @@ def run_calibration(
         seconds=seconds,
         report=report_path,
         warnings=raised,
+        signoff=signoff,
     )
 
 

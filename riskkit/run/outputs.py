@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PARAMETER_FILE",
     "FEED_COMPARISON_FILE",
+    "SIGNOFF_FILE",
     "TABLES",
     "asset_tables",
     "write_tables",
@@ -39,6 +40,8 @@ __all__ = [
 PARAMETER_FILE = "margin_parameters.json"
 #: name of the cross-source comparison table in a run directory (with ``data.reference_files``)
 FEED_COMPARISON_FILE = "feed_comparison.csv"
+#: name of the sign-off checklist in a run directory (:meth:`riskkit.run.RunRecord.signoff_checks`)
+SIGNOFF_FILE = "signoff_checks.csv"
 
 #: tables of an AssetCalibration written to ``tables/<ASSET>/<name>.csv`` (``tiers`` is missing
 #: for a series without volume; ``episodes`` lists every stress episode and whether it was

@@ -24,7 +24,7 @@ from riskkit.bars import BarClock, check_interval, infer_interval, interval_labe
 from riskkit.config import CalibrationConfig
 from riskkit.data import LoadedPrices, ValidationReport
 from riskkit.data.options import ReadOptions, parse_day_boundary
-from riskkit.exceptions import ConfigError, DataError, DataQualityWarning
+from riskkit.exceptions import ConfigError, DataError, DataQualityWarning, RiskkitError
 
 __all__ = [
     "AssetData",
@@ -306,6 +306,7 @@ def check_intervals(
     config: CalibrationConfig,
     rows: int = PEEK_ROWS,
     names: dict[str, str] | None = None,
+    unreadable: bool = False,
 ) -> dict[str, pd.Timedelta]:
     """The bar interval of each file of a configuration, from its first ``rows`` rows, checked
     against ``data.interval`` and ``data.resample`` before any work.
@@ -318,18 +319,23 @@ def check_intervals(
     names : dict, optional
         How messages spell ``interval`` and ``resample`` (default ``data.interval`` and
         ``data.resample``; the CLI passes the flags its user gave, ``--interval``).
+    unreadable : bool
+        Report a file that cannot be read as a problem too (``riskkit validate-config``: a
+        configuration is not OK when ``calibrate`` cannot read one of its files). By default
+        such a file is left out: loading it fails later, for that asset only, with the reason,
+        and the other assets are calibrated.
 
     Returns
     -------
     dict
-        ``{asset: interval}`` of the files read (other sources: ``{}``). A file that cannot be
-        read here is left out: loading it fails later, for that asset only, with the reason.
+        ``{asset: interval}`` of the files read (other sources: ``{}``).
 
     Raises
     ------
     ConfigError
         Listing every file whose bars disagree with ``data.interval``, or whose interval
-        ``data.resample`` is not a whole multiple of.
+        ``data.resample`` is not a whole multiple of, and (``unreadable=True``) every file that
+        cannot be read, with the reader's reason (which names the read option to change).
     """
     spec = config.data
     if spec.source != "files":
@@ -352,13 +358,25 @@ def check_intervals(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 head = _peek(path, options, rows, read_prices)
-        except Exception:  # reported per asset, with its reason, by the load stage
+        except Exception as exc:  # else reported per asset, with its reason, by the load stage
+            if unreadable:
+                why = str(exc) if isinstance(exc, RiskkitError) else f"{type(exc).__name__}: {exc}"
+                name = Path(path).name
+                why = why if name in why else f"cannot read {name}: {why}"
+                problems.append(f"data.files.{asset}: {why}")
             continue
         step = infer_interval(head.index)
         if step is None:
             continue
         found[asset] = step
         name = Path(path).name
+        try:
+            BarClock(step if target is None else target, spec.calendar)
+        except ConfigError as exc:  # an intraday file on the equity calendar
+            problems.append(
+                f"data.calendar: {name} ({asset}) holds {interval_label(step)} bars: {exc}"
+            )
+            continue
         try:
             check_interval(
                 head.index,

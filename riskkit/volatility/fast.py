@@ -73,6 +73,21 @@ _MEANS = ("zero", "constant")
 _LOG2PI = float(np.log(2 * np.pi))
 
 
+#: public names of riskkit 0.1 that are gone from this module, and where to look instead; an
+#: alias would be wrong: 0.1's parameters were on the percent scale, today's are in return units
+_REMOVED = {
+    "GarchParams": (
+        "riskkit.volatility.fast.GarchParams moved: use riskkit.volatility.GarchParams "
+        "(return units; 0.1's percent units are gone)"
+    ),
+    "SCALE": (
+        "riskkit.volatility.fast.SCALE (a fixed 100) is gone: the estimators scale returns by "
+        "riskkit.volatility.choose_scale(std) (a power of ten, 100 for daily crypto returns) "
+        "and report parameters in return units (riskkit.volatility.GarchParams)"
+    ),
+}
+
+
 def __getattr__(name: str):
     # FastGarch (a VaR/ES estimator) lives in riskkit.risk; imported lazily so that importing
     # riskkit.volatility never imports riskkit.risk
@@ -80,6 +95,10 @@ def __getattr__(name: str):
         from riskkit.risk.fast_garch import FastGarch
 
         return FastGarch
+    if name in _REMOVED:
+        # ImportError, so that "from riskkit.volatility.fast import GarchParams" shows this
+        # message (Python replaces an AttributeError by a bare "cannot import name")
+        raise ImportError(_REMOVED[name], name=__name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

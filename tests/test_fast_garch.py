@@ -298,3 +298,19 @@ def test_multi_day_forecast_uses_the_riskkit_empirical_estimator() -> None:
         total += fit.mu + e
         var_t = omega + alpha * e * e + beta * var_t
     np.testing.assert_allclose(got, empirical_var_es(-total, [0.95, 0.99]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("nu", [2.0, 1.5, -3.0])
+def test_loglik_outside_the_t_domain_is_minus_inf_without_numpy_warnings(nu: float) -> None:
+    # an optimiser trial point with nu <= 2 has no Student-t variance: the likelihood is -inf,
+    # returned without evaluating log() of a negative number (which leaked RuntimeWarnings
+    # into the rolling engine's output on BTC 2019-10-07)
+    y = np.random.default_rng(3).standard_normal(300)
+    theta = np.array([0.05, 0.1, 0.85, nu])  # omega, alpha, beta, nu
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ll, grad = garch_loglik(
+            theta, y, float(np.mean(y * y)), "GARCH", "t", "zero", gradient=True
+        )
+        assert garch_loglik(theta, y, float(np.mean(y * y)), "GARCH", "t", "zero") == -np.inf
+    assert ll == -np.inf and np.isnan(grad).all()

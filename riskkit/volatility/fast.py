@@ -182,7 +182,10 @@ def garch_loglik(
     gradient = gradient or scores
     e = y - mu
     s2 = garch_variance(e, omega, (alpha,), (gamma,) if vol == "GJR" else (), (beta,), bc)[:-1]
-    if not (s2.min() > 0 and np.isfinite(s2.sum())):
+    # a trial point of the optimiser outside the model's domain (a variance path that is not
+    # positive and finite, or Student-t degrees of freedom <= 2) has likelihood -inf, computed
+    # without evaluating log() outside its domain
+    if not (s2.min() > 0 and np.isfinite(s2.sum())) or (dist != "normal" and not nu > 2.0):
         if scores:
             return -np.inf, np.full(len(theta), np.nan), np.full((len(theta), len(y)), np.nan)
         return (-np.inf, np.full(len(theta), np.nan)) if gradient else -np.inf

@@ -50,6 +50,7 @@ test: lint $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/rolling_backtest.py
+	$(PY) benchmarks/validation.py
 	$(PY) benchmarks/scaling.py
 
 clean:

@@ -8,6 +8,8 @@ in run.json and read back from there.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -159,6 +161,22 @@ def test_traffic_light_counts_match_the_backtest_battery(tmp_path: Path, price_f
     assert battery.index.get_level_values("asset").unique().tolist() == ["BTC"]
     assert {"failures", "zone"} <= set(battery.columns)
     assert any(str(c).endswith("pvalue") for c in battery.columns)
+
+    # model failures: only one in force on the publication date fails the sign-off; earlier
+    # ones (each replaced by the last good margin) are listed as evidence
+    check = "no model failure on the publication date"
+    for in_force, passed in ((False, True), (True, False)):
+        params = copy.deepcopy(record.parameters)
+        params["assets"]["BTC"]["model_failures"] = {
+            "count": 3,
+            "last_date": "2020-03-13",
+            "bound": 1.0,
+            "in_force": in_force,
+        }
+        checks = dataclasses.replace(record, parameters=params).signoff_checks()
+        row = checks[checks["check"].str.startswith(check)].iloc[0]
+        assert bool(row["passed"]) is passed
+        assert "BTC: 3 date(s), last 2020-03-13" in row["evidence"]
 
 
 def _same_apart_from_timestamps(a: Path, b: Path) -> None:

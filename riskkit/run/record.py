@@ -344,14 +344,23 @@ class RunRecord:
         mf = self.model_failures()
         if len(mf):
             counted = mf[mf["count"].fillna(0) > 0]
+            # The published rate must come from the model, not from a fallback; failures earlier
+            # in the margin path (each replaced by the last good margin) are evidence for the
+            # committee, listed with their dates, but they do not make today's rate unusable.
+            in_force = counted[counted["in_force"].fillna(False).astype(bool)]
             add(
-                "no model failure (raw margin finite and within the sanity bound)",
-                counted.empty,
+                "no model failure on the publication date (raw margin finite and within the "
+                "sanity bound; earlier failures listed)",
+                in_force.empty,
                 "none"
                 if counted.empty
                 else "; ".join(
                     f"{r.asset}: {int(r.count)} date(s), last {r.last_date}"
-                    + (" (published rate is the fallback)" if r.in_force else "")
+                    + (
+                        " (published rate is the fallback)"
+                        if r.in_force
+                        else ", none in force (the last good margin was charged)"
+                    )
                     for r in counted.itertuples()
                 ),
             )

@@ -297,8 +297,9 @@ ratio_range.style.format("{:.2f}")
 # **What it means.**
 #
 # * For the i.i.d. methods (Student-t, EVT-POT, HS with overlapping sums, Cornish-Fisher with
-#   aggregated cumulants) the path-based ES is *below* the square-root rule: aggregation thins
-#   the tails. The square-root rule applied to a fat-tailed one-day ES is conservative.
+#   aggregated cumulants) the path-based ES is mostly *below* the square-root rule:
+#   aggregation thins the tails. The square-root rule applied to a fat-tailed one-day ES is
+#   then conservative, though not always (a ratio above 1 in the table is an exception).
 # * For the GARCH methods the effects pull in opposite directions and the ratio depends on the
 #   model and the regime (the table above gives its range in each regime). On the stress date
 #   the forecast volatility is far above its long-run level and decays over the horizon, which

@@ -19,10 +19,11 @@
 #
 # 1. forecast the 1-day 99% Expected Shortfall (ES) of the log loss, for a long (left tail) and
 #    a short (right tail), out of sample, every day (chapters 3-4);
-# 2. scale it to the MPOR by the square root of time and convert it to a loss fraction of
-#    notional: `1 - exp(-x)` for a long, `exp(x) - 1` for a short; margin the larger side;
+# 2. take it to the MPOR (over several days, from the model's own h-day simulation: section 3b)
+#    and convert it to a loss fraction of notional: `1 - exp(-x)` for a long, `exp(x) - 1` for
+#    a short; margin the larger side;
 # 3. add an anti-procyclicality buffer (chapter 6), round up to the venue's step, floor, cap;
-#    MM is a fraction of IM; maximum leverage is `1 / IM`;
+#    MM is a fraction of the published IM; maximum leverage is `1 / IM`;
 # 4. check the margin against the losses that followed it (coverage);
 # 5. price size (tiers), collateral (haircuts) and liquidation (penalty).
 #
@@ -135,8 +136,9 @@ pd.concat([margin_waterfall(c).to_series() for c in cal.values()], axis=1)
 #
 # ## 3. How horizon and confidence move the number
 #
-# The same model, fitted on the last window, gives ES at several confidence levels; the
-# square-root rule takes it to any horizon, from one hour to five days.
+# The same model, fitted on the last window, gives ES at several confidence levels; here the
+# square-root rule takes it to any horizon, from one hour to five days (section 3b compares it
+# with the h-day simulation riskkit uses for whole days).
 
 # %%
 returns = cal["BTC"].info["returns"]
@@ -303,8 +305,9 @@ cal["BTC"].coverage[
 # An ES margin with a buffer should breach *less* often than the 1% a 99% VaR would: the
 # coverage tests of the IM (Basel traffic light, Kupiec's proportion of failures,
 # Christoffersen's independence and conditional coverage, per side) therefore tend to reject
-# for too *few* breaches, which is the intended conservatism, while the MM, at 60% of IM,
-# breaches more often.
+# for too *few* breaches, which is the intended conservatism, while the MM, a fixed fraction
+# (`mm_ratio`) of the published IM, breaches more often; a ratio-defined MM is not a risk
+# measure of its own, so its breaches are counted but not tested (`informational`).
 
 # %%
 cal["BTC"].coverage_tests
@@ -505,8 +508,8 @@ plt.show()
 # ## Exercises
 #
 # 1. Set `HORIZON_DAYS = 1/24` (one hour) and re-run. How do the IM, the maximum leverage and
-#    the coverage table change? Why does riskkit test the coverage of sub-daily margins at one
-#    day?
+#    the coverage table change? Why does riskkit leave the coverage of a 1-hour margin on
+#    daily bars out (`not_computed`), and what data would it need to test it?
 # 2. Replace the estimator by `riskkit.risk.HistoricalSimulation()` (pass `estimator=` to
 #    `calibrate_asset`). Compare the margin paths and the backtest tables: which reacts faster
 #    to March 2020, and which is more procyclical?

@@ -139,9 +139,10 @@ else:
 # loss $-r$ and the short position's loss $+r$ separately (crypto return distributions are not
 # symmetric). Filtered historical simulation (Barone-Adesi, Giannopoulos and Vosper, 1999)
 # rescales the model's past standardised residuals by today's volatility forecast: the tails come
-# from the data, the clustering of volatility from the GARCH filter. When the optimiser fails or
-# gives a non-stationary fit, riskkit falls back to EWMA and says so: the count of such warnings
-# is part of the evidence.
+# from the data, the clustering of volatility from the GARCH filter. When the optimiser fails,
+# riskkit falls back to EWMA; a fit on the stationarity boundary is kept as an integrated GARCH
+# (`model.on_integrated`); either way it says so: the count of such warnings is part of the
+# evidence.
 
 # %%
 bars = {a: v.get("bars", {}) for a, v in run.manifest["assets"].items()}

@@ -412,3 +412,43 @@ def test_report_api() -> None:
     assert rep.shape[0] == 1  # DataFrame-like
     with pytest.raises(ConfigError):
         rep.of("nonsense")
+
+
+def test_range_spike_flags_a_bad_low_but_not_a_crash_or_a_shared_wick() -> None:
+    b = bars(120, seed=3)
+    # a print far below the bar's body and both neighbours (close untouched: no bad tick)
+    bad = b.copy()
+    bad.iloc[60, bad.columns.get_loc("low")] = bad["low"].iloc[60] / 5
+    got = only(report(bad), "range_spike")
+    assert list(got["start"]) == [b.index[60]] and list(got["column"]) == ["low"]
+    assert report(bad).counts()["bad_tick"] == 0
+    # the same print flagged as a high
+    high = b.copy()
+    high.iloc[60, high.columns.get_loc("high")] = high["high"].iloc[60] * 5
+    assert list(only(report(high), "range_spike")["column"]) == ["high"]
+    # a crash: the bar's body holds the fall, every later price stays down
+    crash = b.copy()
+    crash.iloc[60:, :4] *= 0.5
+    crash.iloc[60, crash.columns.get_loc("open")] = b["close"].iloc[59]
+    crash.iloc[60, crash.columns.get_loc("high")] = b["close"].iloc[59]
+    assert report(crash).counts()["range_spike"] == 0
+    # a deep wick the next bar shares is a market move, not one bad print
+    shared = b.copy()
+    for i in (60, 61):
+        shared.iloc[i, shared.columns.get_loc("low")] = shared["close"].iloc[i] / 5
+    assert report(shared).counts()["range_spike"] == 0
+
+
+def test_range_spike_flags_bitstamp_btc_2016_06_23() -> None:
+    # Bitstamp BTC 2016-06-23: open 600.51, low 1.50 (Coinbase's low that day was 544.13);
+    # the close-only bad-tick check cannot see it (issue 17)
+    from riskkit import datasets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        raw = datasets.load_ohlcv("BTC", "bitstamp", clean=False)
+    issues = rd.validate(raw, warn=False).issues
+    got = issues[issues["check"] == "range_spike"]
+    row = got[got["start"] == pd.Timestamp("2016-06-23")]
+    assert len(row) == 1 and row["column"].iloc[0] == "low"
+    assert "low 1.5 against open 600.51" in row["detail"].iloc[0]

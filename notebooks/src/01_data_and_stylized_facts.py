@@ -111,7 +111,9 @@ datasets.available()
 # per defect, with its dates: duplicate or unsorted timestamps, gaps, missing or non-positive
 # prices, impossible bars (high below low, close outside the range), stale runs (a frozen
 # feed repeating the same close) and bad ticks (an isolated spike that reverses on the next
-# bar, measured in robust standard deviations). It never changes the data.
+# bar, measured in robust standard deviations) and range spikes (a high or low far outside its
+# own bar and both neighbours: a bad print, or a flash wick on one venue). It never changes the
+# data.
 
 # %%
 series = [(EXCHANGE, a) for a in ASSETS] + [(SECOND_EXCHANGE, a) for a in ASSETS]
@@ -131,7 +133,11 @@ report.to_frame().drop(columns="rows")
 # %% [markdown]
 # Two bars carry a price of **zero** (a placeholder for "no data", not a price: the log return
 # through it would be infinite), and there are twelve **gaps**, the longest 21 days in February
-# 2014. The loader's cleaning is explicit: each step is a function of `riskkit.data`, logged,
+# 2014. The **range spikes** are lows far below their bar and its neighbours; the one of
+# 2016-06-23 (a low of 1.50 in a bar that opened at 600.51, while Coinbase's low that day was
+# 544.13) is a bad print that a close-only check cannot see. They are reported, not cleaned: some
+# venues' wicks are real, and only a second venue tells them apart (section 8). The loader's
+# cleaning is explicit: each step is a function of `riskkit.data`, logged,
 # and `datasets.load_checked` returns the table of changes next to the prices (with the report
 # of the raw rows). Gaps are *not* filled: `load_returns` never computes a return across a
 # missing day.

@@ -70,6 +70,7 @@ CHECKS: dict[str, str] = {
     "stale": "warning",
     "repeated_row": "warning",
     "bad_tick": "warning",
+    "range_spike": "warning",
     "bogus_first_bar": "warning",
     "partial_bar": "warning",
     # two files of one market (compare_intervals)
@@ -646,6 +647,7 @@ def validate(
     parts += _stale(vclose, vpos, stale_run, ts, where)
     parts += _repeated(frame, vpos, ts, where)
     parts += _bad_ticks(vclose, vpos, jump_sigma, jump_window, reversal, ts, where)
+    parts += _range_spikes(frame, vpos, vclose, jump_sigma, jump_window, ts, where)
     parts += _bogus_first(frame, vpos, first_bar_factor, ts, where)
     if vpos.size:
         tail = vpos[-26:]  # the last bar and the bars its volume is compared with
@@ -1014,6 +1016,65 @@ def _bad_ticks(
             details,
         )
     ]
+
+
+def _range_spikes(
+    frame: pd.DataFrame,
+    vpos: np.ndarray,
+    vclose: np.ndarray,
+    jump_sigma: float,
+    jump_window: int,
+    ts: np.ndarray,
+    where: _Where,
+) -> list[pd.DataFrame]:
+    """High or low far outside its own bar's body and its neighbours' range: a bad print.
+
+    The body of bar t is the span of its open, its close and the previous close (a crash bar's
+    body holds the crash, so a genuine fall is never a spike). The wick beyond the body and
+    the distance beyond both neighbouring bars' extremes must each exceed ``jump_sigma``
+    robust sigmas of close-to-close returns (:func:`robust_sigma`). The close-only bad-tick
+    check cannot see such a print (Bitstamp BTC 2016-06-23: open 600.51, low 1.50).
+    """
+    if vpos.size < 3 or not {"high", "low"} <= set(frame.columns):
+        return []
+    high = frame["high"].to_numpy(float)[vpos]
+    low = frame["low"].to_numpy(float)[vpos]
+    opn = frame["open"].to_numpy(float)[vpos] if "open" in frame.columns else vclose
+    prev = np.r_[vclose[0], vclose[:-1]]
+    rv = np.diff(np.log(vclose))
+    sig = np.r_[np.nan, robust_sigma(pd.Series(rv), jump_window).to_numpy()]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        body_lo = np.fmin(np.fmin(opn, vclose), prev)
+        body_hi = np.fmax(np.fmax(opn, vclose), prev)
+        nb_low = np.fmin(np.r_[np.inf, low[:-1]], np.r_[low[1:], np.inf])
+        nb_high = np.fmax(np.r_[-np.inf, high[:-1]], np.r_[high[1:], -np.inf])
+        down = np.minimum(np.log(body_lo / low), np.log(nb_low / low)) / sig
+        up = np.minimum(np.log(high / body_hi), np.log(high / nb_high)) / sig
+    out = []
+    for column, z, value in (("low", down, low), ("high", up, high)):
+        k = np.flatnonzero(np.nan_to_num(z, nan=0.0, posinf=0.0) > jump_sigma)
+        if k.size == 0:
+            continue
+        bars = vpos[k]
+        suffix = where.many([[b] for b in bars.tolist()])
+        details = [
+            f"{column} {value[j]:g} against open {opn[j]:g} and close {vclose[j]:g}, "
+            f"{z[j]:.0f} robust sigma beyond the bar's body and its neighbours: a bad print or "
+            f"a flash wick (compare with another venue: riskkit compare-feeds){sfx}"
+            for j, sfx in zip(k.tolist(), suffix, strict=True)
+        ]
+        out.append(
+            _table(
+                "range_spike",
+                column,
+                ts[bars],
+                ts[bars],
+                np.ones(k.size),
+                [(int(b),) for b in bars.tolist()],
+                details,
+            )
+        )
+    return out
 
 
 def _bogus_first(

@@ -139,6 +139,10 @@ def test_calibrate_runs_on_hourly_bars(tmp_path: Path, files, capsys) -> None:
     log = (out / "calibration.log").read_text()
     assert "1h bars; window 600 bars (25 days 00:00:00), refit every 300 bars" in log
     assert main(["check-params", str(out / "margin_parameters.json")]) == EXIT_OK
+    # the sign-off's traffic light counts one-hour forecasts, and says so
+    checks = list(load_run(out).signoff_checks()["check"])
+    assert "1-bar (1h) VaR in the green zone (last 250 forecasts, both sides)" in checks
+    assert not any(c.startswith("1-day VaR") for c in checks)
 
 
 def test_calibrate_runs_on_4h_bars_and_on_hourly_bars_resampled_to_4h(

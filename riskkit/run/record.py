@@ -305,8 +305,17 @@ class RunRecord:
         tl = self.traffic_lights(250)
         if not tl.empty:
             bad = tl[tl["zone"] != "green"]
+            intervals = sorted(
+                {
+                    str((a.get("data") or {}).get("bar_interval", "1D"))
+                    for a in ((self.parameters or {}).get("assets") or {}).values()
+                }
+                or {"1D"}
+            )
+            # the traffic light counts one-bar forecasts: say which bar, not "1-day" for 4h bars
+            horizon = "1-day" if intervals == ["1D"] else f"1-bar ({', '.join(intervals)})"
             add(
-                "1-day VaR in the green zone (last 250 days, both sides)",
+                f"{horizon} VaR in the green zone (last 250 forecasts, both sides)",
                 bad.empty,
                 "all green"
                 if bad.empty

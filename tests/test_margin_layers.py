@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from riskkit.backtest import var_tests as vt
-from riskkit.exceptions import ModelError, SchemaError
+from riskkit.exceptions import ConfigError, ModelError, SchemaError
 from riskkit.margin import (
     MarginSettings,
     build_parameter_set,
@@ -325,3 +325,39 @@ def test_published_numbers_carry_no_float_noise(bars):
         assert decimals(t["im_rate"]) <= 6 and decimals(t["mm_rate"]) <= 6
         assert decimals(t["maintenance_amount"]) <= 2
     assert decimals(p["adv_usd"]) <= 2
+
+
+@pytest.mark.parametrize("apc", ["stressed_weight", "floor"])
+def test_a_failed_fit_reaches_no_apc_input(apc):
+    # the stressed-weight sample rescales current observations to the model's 1-day measures:
+    # on a model-failure date those were the failed fit's, and the cap (IM 1.0) was published
+    # again. Every APC option must charge from the last good inputs on such dates.
+    from riskkit.datasets import load_ohlcv
+    from riskkit.run.config import load_config
+
+    s = load_config("configs/default.yaml").margin.model_copy(
+        update={"apc": apc, "insurance_sims": 10, "insurance_days": 30}
+    )
+    bars = load_ohlcv("BTC", exchange="bitstamp", start="2017-12-01", end="2020-03-14")
+    cal = calibrate_asset("BTC", bars, s, progress=False)
+    failed = pd.DatetimeIndex(cal.model_failures["date"].unique())
+    assert len(failed) > 0  # the March 2020 crash days
+    path = cal.margin_path.loc[failed]
+    assert (path["im"] < s.im_cap).all(), path["im"]
+    _check_published(cal.parameters, s)
+    assert cal.parameters["im_rate"] < s.im_cap
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"mm_level": 0.995}, r"mm_level 0.995, mm_horizon_days 1\) is stricter"),
+        ({"horizon_days": 2.0, "mm_horizon_days": 3.0}, r"mm_horizon_days 3\) is stricter"),
+    ],
+)
+def test_an_mm_layer_stricter_than_the_im_is_a_config_error(kw, words):
+    # such an MM would be cut to IM - one step on every date without a word (review of issue 12)
+    with pytest.raises(ConfigError, match=words):
+        MarginSettings(**kw)
+    MarginSettings(mm_level=0.975, mm_horizon_days=1.0)  # the smaller cushion is fine
+    MarginSettings(mm_level=0.975, mm_horizon_days=2.0)  # lower level, longer period: a model

@@ -523,9 +523,15 @@ def calibrate_asset(
         return two_sided_rate(fc_long[layer.column], fc_short[layer.column], hb)
 
     im_rates = layer_rates(im_layer, 4)
-    apc_inputs = _apc_inputs(returns, in_bars, h_bars, fc_long.index, clock, model_x)
     raw_model = im_rates.for_sides(settings.sides).rename("raw")
     raw, failures = screen_model_failures(raw_model, settings.model_failure_bound, "im")
+    # on a model-failure date every input of the charged margin is the last good one: the
+    # failed fit's 1-day measures must not reach the APC (the stressed-weight sample rescales
+    # the current observations to them) any more than its margin reaches the path
+    if len(failures):
+        failed_rows = model_x.index.isin(pd.DatetimeIndex(failures["date"]))
+        model_x = model_x.mask(np.broadcast_to(failed_rows[:, None], model_x.shape)).ffill()
+    apc_inputs = _apc_inputs(returns, in_bars, h_bars, fc_long.index, clock, model_x)
     # dates before the first good raw margin have no margin at all (nothing to fall back on)
     good = raw.notna()
     path = _charged_path(raw[good], in_bars, {k: v[good] for k, v in apc_inputs.items()}).reindex(

@@ -192,6 +192,22 @@ class MarginSettings(SettingsModel):
     def _floor_below_cap(self) -> MarginSettings:
         if self.im_floor > self.im_cap:
             raise problem(f"im_floor {self.im_floor:g} exceeds im_cap {self.im_cap:g}")
+        # an MM layer of its own must be the smaller cushion: one at a stricter level and no
+        # shorter period (or a longer period at no lower level) than the IM's is at least the
+        # IM on every date, and would be cut to IM - one step silently
+        mm_level = self.level if self.mm_level is None else self.mm_level
+        mm_h = self.horizon_days if self.mm_horizon_days is None else self.mm_horizon_days
+        if (
+            mm_level >= self.level
+            and mm_h >= self.horizon_days
+            and (mm_level > self.level or mm_h > self.horizon_days)
+        ):
+            raise problem(
+                f"the maintenance layer (mm_level {mm_level:g}, mm_horizon_days {mm_h:g}) is "
+                f"stricter than the initial one (level {self.level:g}, horizon_days "
+                f"{self.horizon_days:g}): the maintenance margin must be the smaller cushion "
+                "(lower mm_level or mm_horizon_days, or set mm_ratio instead)"
+            )
         return self
 
     @property

@@ -18,7 +18,7 @@ endif
 PYTEST_WORKERS ?= 2
 CONFIG ?= configs/default.yaml
 
-.PHONY: setup report test lint format unit notebooks benchmark clean
+.PHONY: setup report test lint format unit notebooks benchmark book clean
 
 setup: $(STAMP)
 
@@ -48,10 +48,18 @@ notebooks: $(STAMP)
 test: lint $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=900 --durations=15
 
+# The course as a static web site in book/_build/html/ (Jupyter Book 2 on Node.js >= 18, offline;
+# notebooks executed once and cached in book/_build/executed/). See scripts/build_book.py.
+book: $(STAMP)
+	$(PY) scripts/build_book.py
+
 benchmark: $(STAMP)
 	$(PY) benchmarks/rolling_backtest.py
+	$(PY) benchmarks/rolling_backtest.py --workers 2
+	$(PY) benchmarks/intraday_rolling.py
+	$(PY) benchmarks/portfolio_scale.py
 	$(PY) benchmarks/validation.py
 	$(PY) benchmarks/scaling.py
 
 clean:
-	rm -rf reports .pytest_cache .ruff_cache
+	rm -rf reports .pytest_cache .ruff_cache book/_build

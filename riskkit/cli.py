@@ -7,10 +7,12 @@ validate-config  check a configuration and list every problem
 config-schema    write the JSON Schema of a configuration file (for editors)
 validate-data    check a CSV/Parquet price file and list its defects with dates
 compare-feeds    compare two price feeds of one asset (deviation, lag, stale, missing bars)
+detect-anomalies dated alert table: stale, spikes, volume, cross-venue, mark/index, depeg
 check-params     check a margin parameter file against its JSON Schema
 download         fetch bars or funding rates from the Binance public bulk-data archive
 datasets         list the bundled data series
 report           (re)build the report notebook of an existing run directory
+challengers      champion/challenger run: ML and conformal models vs the calibration's model
 
 Exit codes: 0 success; 1 the command ran but something failed (an asset, a stage, a defect of
 severity "error", an invalid parameter file); 2 invalid usage or configuration (nothing was run);
@@ -415,6 +417,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_flags(p, ())  # the read options, applied to both files
 
     p = sub.add_parser(
+        "detect-anomalies",
+        help="dated alert table: stale, spikes, volume, cross-venue, mark/index, depeg",
+        description="Market-data integrity alerts on a price file (riskkit.anomaly): stale "
+        "runs, no-trade runs, price spikes and volume bursts, and with the optional files "
+        "cross-source deviation, mark/index/last divergence and the depeg of a collateral token; "
+        "--behaviour adds the trading-behaviour alerts (robust z of bar features, isolation "
+        "forest, volume without price impact). Every threshold is calibrated on the bars before "
+        "the one tested (no look-ahead). Files are read with the read options below.",
+    )
+    p.add_argument("file", metavar="PRICES", help="bars to check (CSV or Parquet)")
+    p.add_argument("--compare-with", metavar="OTHER", help="the same asset on another venue")
+    p.add_argument("--mark", metavar="FILE", help="mark-price klines of the same market")
+    p.add_argument("--index", metavar="FILE", help="index-price klines of the same market")
+    p.add_argument("--collateral", metavar="FILE", help="price file of a collateral token")
+    p.add_argument("--peg", type=float, default=1.0, help="peg of --collateral (default 1.0)")
+    p.add_argument("--asset", default="", help="asset label of the alerts")
+    p.add_argument("--behaviour", action="store_true", help="also the behaviour alerts")
+    p.add_argument("--seed", type=int, default=0, help="seed of the isolation forest")
+    p.add_argument(
+        "--set",
+        dest="anomaly_set",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a threshold of riskkit.anomaly.AnomalySettings (window=500, z_return=10, "
+        "method=quantile...; repeatable)",
+    )
+    p.add_argument("--csv", metavar="OUT", help="write the alert table to this CSV file")
+    add_data_flags(p, ())  # the read options, applied to every file
+
+    p = sub.add_parser(
         "check-params",
         help="check a margin parameter file against its JSON Schema",
         description="Load a margin parameter file and validate it against riskkit's JSON "
@@ -474,6 +507,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute notebook 08 on an existing run directory and export it to HTML.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument(
+        "--compare-with",
+        metavar="PATH",
+        help="parameter file or run directory to compare with (default: report.compare_with, "
+        "else the previous published run in the same directory)",
+    )
+
+    p = sub.add_parser(
+        "challengers",
+        help="champion/challenger run: ML and conformal models vs the calibration's model",
+        description="Run the calibration's model (the champion) and the machine-learning and "
+        "conformal challengers of a challenger configuration on the same rolling windows; "
+        "score them (backtests, FZ0, model confidence set, margin cost) and write "
+        "comparison.csv into a new run directory (riskkit.ml.protocol).",
+    )
+    p.add_argument("--config", "-c", required=True, metavar="FILE", help="challenger YAML")
+    p.add_argument("--assets", nargs="+", metavar="ASSET", help="override the list of assets")
+    p.add_argument("--out", metavar="DIR", help="run directory, new or empty")
+    p.add_argument("--executor", metavar="SPEC", help="rolling-engine executor (default: serial)")
     return parser
 
 
@@ -530,8 +582,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"run directory: {result.run_dir}")
     if result.parameter_file is not None:
         print(f"parameter file: {result.parameter_file}")
-        if config.output.latest:
-            print(f"latest copy: {config.output.latest}")
+        if result.latest is not None:  # only when this run replaced the published file
+            print(f"latest copy: {result.latest}")
     if result.report is not None:
         print(f"report: {result.report.with_suffix('.html')}")
     print(f"assets calibrated: {', '.join(result.succeeded) or 'none'}")
@@ -721,6 +773,80 @@ def _cmd_compare_feeds(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_detect_anomalies(args: argparse.Namespace) -> int:
+    import yaml
+
+    from riskkit import anomaly
+    from riskkit import data as rdata
+
+    files = [args.file, args.compare_with, args.mark, args.index, args.collateral]
+    _refuse_overwrite(args.csv, files)
+    try:
+        given = _pairs(args.anomaly_set or [], "--set", "KEY=VALUE")
+        values = {}
+        for k, v in given.items():
+            # each value read as YAML reads it (500, 1e-3, quantile), as in a configuration file
+            try:
+                values[k] = yaml.safe_load(v)
+            except yaml.YAMLError:
+                raise ConfigError(f"{k}={v}: not a number or word YAML can read") from None
+        settings = anomaly.AnomalySettings.model_validate(values)
+    except ConfigError as exc:
+        raise ConfigError(f"--set: {exc}") from None
+    if not (args.peg > 0 and args.peg < float("inf")):
+        raise ConfigError(f"--peg must be a positive price, got {args.peg!r}")
+    if args.peg != 1.0 and not args.collateral:
+        raise ConfigError("--peg applies to --collateral FILE; give the collateral file too")
+    options = _feed_options(args)
+    bars = _load_feed(args.file, options)
+    name = Path(args.file).name
+    if len(bars) <= settings.min_periods:
+        print(
+            f"note: {name} has {len(bars)} bar(s); the calibrated checks (spikes, volume, "
+            f"cross-source, mark/index, depeg) need more than min_periods = "
+            f"{settings.min_periods} bars of history before the bar tested, so only stale and "
+            "no-trade runs can be flagged (lower it with --set min_periods=N)",
+            file=sys.stderr,
+        )
+    extra = {}
+    if args.compare_with:
+        extra["reference"] = _load_feed(args.compare_with, options)
+        extra["reference_source"] = Path(args.compare_with).name
+    for kind in ("mark", "index"):
+        path = getattr(args, kind)
+        if path:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                extra[kind] = rdata.read_klines(path, kind, options, check=False, audience="cli")
+    if args.collateral:
+        extra["collateral"] = _load_feed(args.collateral, options)
+        extra["collateral_name"] = Path(args.collateral).name
+        extra["peg"] = args.peg
+    try:
+        parts = [
+            anomaly.scan_market(bars, asset=args.asset, source=name, settings=settings, **extra)
+        ]
+        if args.behaviour:
+            parts.append(
+                anomaly.scan_behaviour(
+                    bars, asset=args.asset, source=name, settings=settings, seed=args.seed
+                )
+            )
+    except DataError as exc:  # name the files behind the feeds the message speaks of
+        given = [("PRICES", args.file)] + [
+            (f"--{flag}", getattr(args, flag.replace("-", "_")))
+            for flag in ("compare-with", "mark", "index", "collateral")
+        ]
+        files = ", ".join(f"{k} {v}" for k, v in given if v)
+        raise DataError(f"{exc} (files: {files})") from None
+    alerts = anomaly.concat_alerts(parts)
+    print(alerts.summary())
+    if args.csv:
+        _write_csv(alerts.frame, args.csv)
+        print(f"alert table written to {args.csv}")
+    return EXIT_OK
+
+
 def _cmd_validate_feed(args: argparse.Namespace) -> int:
     """``validate-data --kind funding|mark|index|premium``: read the feed and report its defects."""
     from riskkit import data as rdata
@@ -887,9 +1013,33 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from riskkit.run import execute_report, load_run
 
     record = load_run(args.run_dir)  # fails early, naming the directory, if it is not a run
-    path = execute_report(record.run_dir, record.config.report.timeout)
-    print(f"report: {path.with_suffix('.html')}")
+    path = execute_report(
+        record.run_dir, record.config.report.timeout, compare_with=args.compare_with
+    )
+    print(f"report: {path.with_suffix('.html')} (its code: {path.stem}_code.html)")
     return EXIT_OK
+
+
+def _cmd_challengers(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from riskkit.ml.config import load_challenger_config
+    from riskkit.ml.protocol import COMPARISON_FILE, run_challenger_config
+
+    config = load_challenger_config(args.config)
+    if args.out:
+        _new_run_dir(args.out)
+    res = run_challenger_config(
+        config, assets=args.assets, out_dir=args.out, executor=args.executor
+    )
+    cols = ["breach_rate", "breaches_per_250", "fz0_mean", "in_mcs", "mean_im", "selected"]
+    with pd.option_context("display.width", 120, "display.float_format", "{:.4g}".format):
+        if len(res.comparison):
+            print(res.comparison[cols].to_string())
+    print(f"comparison table: {res.run_dir / COMPARISON_FILE}")
+    for asset, why in res.failed.items():
+        print(f"FAILED {asset}: {why}")
+    return EXIT_OK if not res.failed else EXIT_FAILED
 
 
 _COMMANDS = {
@@ -898,10 +1048,12 @@ _COMMANDS = {
     "config-schema": _cmd_config_schema,
     "validate-data": _cmd_validate_data_or_feed,
     "compare-feeds": _cmd_compare_feeds,
+    "detect-anomalies": _cmd_detect_anomalies,
     "check-params": _cmd_check_params,
     "download": _cmd_download,
     "datasets": _cmd_datasets,
     "report": _cmd_report,
+    "challengers": _cmd_challengers,
 }
 
 

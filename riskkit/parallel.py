@@ -19,7 +19,9 @@ Every parallel loop in riskkit (rolling forecasts, per-asset calibration) goes t
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -67,15 +69,38 @@ def single_blas_thread() -> Iterator[None]:
         yield
 
 
-class _OneBlasThread:
-    """Picklable wrapper running ``fn`` with BLAS limited to one thread (see the module notes)."""
+class _Batch:
+    """Picklable: runs ``fn`` on a list of items in one task, with one BLAS thread.
+
+    Returns ``(outcomes, seconds)``: per item ``(True, result)`` or ``(False, exception)`` (an
+    item's failure does not stop the batch), and the time its tasks took in the worker.
+    """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
 
-    def __call__(self, item: Any) -> Any:
+    def __call__(self, items: list[Any]) -> tuple[list[tuple[bool, Any]], float]:
+        out: list[tuple[bool, Any]] = []
         with single_blas_thread():
-            return self.fn(item)
+            start = time.perf_counter()  # the tasks' time, not the BLAS limit's set-up
+            for item in items:
+                try:
+                    out.append((True, self.fn(item)))
+                except Exception as exc:  # handed back to map_tasks, in task order
+                    out.append((False, exc))
+            seconds = time.perf_counter() - start
+        return out, seconds
+
+
+def _worker_count(executor: Any) -> int:
+    """Workers of an executor: a Dask client's workers, a pool's ``max_workers``, else 1."""
+    info = getattr(executor, "scheduler_info", None)
+    if callable(info):
+        try:
+            return max(1, len(info()["workers"]))
+        except Exception:  # an unreachable scheduler fails later, with its own message
+            return 1
+    return max(1, int(getattr(executor, "_max_workers", 1) or 1))
 
 
 @dataclass(frozen=True)
@@ -188,6 +213,7 @@ def map_tasks(
     return_exceptions: bool = False,
     progress: bool | None = None,
     description: str = "tasks",
+    min_task_seconds: float = 0.1,
 ) -> list[Any]:
     """Apply ``fn`` to every task on ``executor``; results in task order.
 
@@ -207,38 +233,82 @@ def map_tasks(
         Show a tqdm progress bar (default: on unless ``RISKKIT_NO_PROGRESS`` is set).
     description : str
         Label of the progress bar.
+    min_task_seconds : float
+        Work each submitted task should carry (default 0.1 s): tasks are sent in batches.
+        The first task on each worker is sent alone and timed; the others go in batches of
+        ``ceil(min_task_seconds / its time)`` tasks, capped so that every worker still gets at
+        least two batches (load balance). 0 sends every task alone.
 
     Returns
     -------
     list
         ``fn(task)`` for each task, in order.
+
+    Notes
+    -----
+    A scheduler (Dask's above all) spends about a millisecond per task and a worker
+    process a round trip; for tasks of a few milliseconds that overhead, not the work, sets
+    the run time and caps the scaling with workers. Batching changes where tasks run, never
+    their results (seeds travel with the tasks; every batch runs with one BLAS thread).
     """
     items = list(tasks)
     if not items:
         return []
+    n = len(items)
     # the process-wide limit covers in-process executors (and the pool's shutdown); worker
-    # processes get it per task through _OneBlasThread
+    # processes get it per batch through _Batch
     with single_blas_thread(), executor_from_spec(executor) as ex:
-        task = _OneBlasThread(fn)
-        futures = [ex.submit(task, item) for item in items]
-        results: list[Any] = []
+        runner = _Batch(fn)
+        workers = _worker_count(ex)
+        spans: list[tuple[int, int]] = []
+        futures: list[Any] = []
+
+        def submit(lo: int, hi: int) -> None:
+            spans.append((lo, hi))
+            futures.append(ex.submit(runner, items[lo:hi]))
+
+        # probes: one task per worker, alone, to time a task
+        n_probe = n if min_task_seconds <= 0 else min(n, workers)
+        for i in range(n_probe):
+            submit(i, i + 1)
         bar = None
-        if progress_enabled(progress) and len(items) > 1:
+        if progress_enabled(progress) and n > 1:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(items), desc=description, leave=False)
+            bar = tqdm(total=n, desc=description, leave=False)
+        results: list[Any] = []
         try:
-            for i, future in enumerate(futures):
+            k = 0
+            while k < len(futures):
+                lo, hi = spans[k]
                 try:
-                    results.append(future.result())
-                except Exception as exc:
+                    outcomes, seconds = futures[k].result()
+                except Exception as exc:  # the worker itself failed (killed, out of memory)
                     if not return_exceptions:
-                        for rest in futures[i + 1 :]:
+                        for rest in futures[k + 1 :]:
                             rest.cancel()
                         raise
-                    results.append(TaskFailure(i, exc))
+                    outcomes, seconds = [(False, exc)] * (hi - lo), math.nan
+                if k == 0 and n_probe < n:
+                    # the rest in batches carrying about min_task_seconds each
+                    rest = n - n_probe
+                    per_task = seconds if math.isfinite(seconds) and seconds > 0 else 1e-3
+                    size = math.ceil(min_task_seconds / per_task)
+                    size = max(1, min(size, math.ceil(rest / (2 * workers))))
+                    for lo2 in range(n_probe, n, size):
+                        submit(lo2, min(lo2 + size, n))
+                for j, (ok, value) in enumerate(outcomes):
+                    if ok:
+                        results.append(value)
+                    elif return_exceptions:
+                        results.append(TaskFailure(lo + j, value))
+                    else:
+                        for rest_future in futures[k + 1 :]:
+                            rest_future.cancel()
+                        raise value
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(hi - lo)
+                k += 1
         finally:
             if bar is not None:
                 bar.close()

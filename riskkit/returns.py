@@ -9,7 +9,6 @@ equities: :data:`PERIODS_PER_YEAR_CRYPTO`, :data:`PERIODS_PER_YEAR_EQUITY`).
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import Literal
 
@@ -38,7 +37,6 @@ __all__ = [
     "tail_frequencies",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: crypto trades every calendar day
 PERIODS_PER_YEAR_CRYPTO: int = 365
@@ -201,12 +199,11 @@ def compute_returns(
             first = list(out.index[starts[:5]].strftime("%Y-%m-%d"))
             warnings.warn(
                 f"{name}: dropped {int(interior.sum())} undefined return(s) around "
-                f"{len(starts)} gap(s) in the prices (first at {first}); a return is never "
+                f"{len(starts)} gap(s) in the cleaned prices (first at {first}); a return is never "
                 "computed across a gap; pass gaps='nan' to keep them as NaN",
                 DataQualityWarning,
                 stacklevel=2,
             )
-            logger.info("%s: dropped %d gap-spanning returns", name, int(interior.sum()))
         out = out.dropna(how="any")
     if is_series:
         return out.iloc[:, 0].rename(prices.name)

@@ -53,3 +53,15 @@ def round_trip(tmp_path):
         return back
 
     return run
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One Dask ``LocalCluster`` (2 single-threaded worker processes) and its client for the
+    session: starting a cluster costs seconds, and the tests that compare executors need one,
+    not one each. Tests of ``executor="local"`` itself still create their own."""
+    pytest.importorskip("distributed")
+    from riskkit.parallel import executor_from_spec
+
+    with executor_from_spec("local", max_workers=2) as client:
+        yield client

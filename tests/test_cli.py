@@ -27,6 +27,8 @@ COMMANDS = [
     "download",
     "datasets",
     "report",
+    "detect-anomalies",
+    "challengers",
 ]
 
 

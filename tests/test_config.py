@@ -26,6 +26,7 @@ from riskkit.config import (
 )
 from riskkit.exceptions import ConfigError
 from riskkit.margin import MarginSettings
+from riskkit.ml.config import load_challenger_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "configs" / "default.yaml"
@@ -41,10 +42,23 @@ def _errors(mapping: object) -> list[str]:
     return _problems(info.value)
 
 
+def _calibration_configs() -> list[Path]:
+    """Shipped calibration configs; a champion/challenger file names its calibration instead."""
+    return [
+        p
+        for p in sorted((ROOT / "configs").glob("*.yaml"))
+        if "challengers" not in (yaml.safe_load(p.read_text()) or {})
+    ]
+
+
 def test_shipped_configs_are_valid() -> None:
-    for path in sorted((ROOT / "configs").glob("*.yaml")):
+    for path in _calibration_configs():
         cfg = load_config(path)
         assert isinstance(cfg, CalibrationConfig) and cfg.assets, path.name
+    challenger_files = sorted(set((ROOT / "configs").glob("*.yaml")) - set(_calibration_configs()))
+    assert challenger_files, "configs/challengers.yaml is missing"
+    for path in challenger_files:
+        assert load_challenger_config(path).challengers, path.name
 
 
 def test_defaults_fill_in_and_round_trip() -> None:
@@ -395,7 +409,7 @@ def test_json_schema_accepts_shipped_configs_and_rejects_unknown_keys(tmp_path: 
     assert schema == config_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    configs = sorted((ROOT / "configs").glob("*.yaml"))
+    configs = _calibration_configs()
     assert configs
     for path in configs:
         errors = [e.message for e in validator.iter_errors(_as_json(path))]

@@ -452,3 +452,40 @@ def test_range_spike_flags_bitstamp_btc_2016_06_23() -> None:
     row = got[got["start"] == pd.Timestamp("2016-06-23")]
     assert len(row) == 1 and row["column"].iloc[0] == "low"
     assert "low 1.5 against open 600.51" in row["detail"].iloc[0]
+
+
+def test_clip_range_spikes_pulls_the_bad_low_back_to_the_body() -> None:
+    from riskkit.data.cleaning import clip_range_spikes
+
+    b = bars(120, seed=3)
+    bad = b.copy()
+    bad.iloc[60, bad.columns.get_loc("low")] = bad["low"].iloc[60] / 5
+    bad.iloc[90, bad.columns.get_loc("high")] = bad["high"].iloc[90] * 5
+    out, changes = clip_range_spikes(bad)
+    # by hand: the flagged low becomes min(open, close), the flagged high max(open, close)
+    assert out["low"].iloc[60] == min(b["open"].iloc[60], b["close"].iloc[60])
+    assert out["high"].iloc[90] == max(b["open"].iloc[90], b["close"].iloc[90])
+    assert list(changes["date"]) == [b.index[60], b.index[90]]
+    untouched = out.drop(index=[b.index[60], b.index[90]])
+    pd.testing.assert_frame_equal(untouched, bad.drop(index=[b.index[60], b.index[90]]))
+    assert report(out).counts()["range_spike"] == 0
+    # nothing flagged, nothing changed
+    same, none = clip_range_spikes(b)
+    pd.testing.assert_frame_equal(same, b)
+    assert none.empty
+    with pytest.raises(DataError, match="high"):
+        clip_range_spikes(b[["open", "close"]])
+
+
+def test_clip_range_spikes_on_bitstamp_btc_2016_06_23() -> None:
+    # issue 17: the 1.50 USD low becomes the bar's body low, min(open 600.51, close 624.91)
+    from riskkit import datasets
+    from riskkit.data.cleaning import clip_range_spikes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        raw = datasets.load_ohlcv("BTC", "bitstamp", start="2016-01-01")
+    out, changes = clip_range_spikes(raw)
+    day = pd.Timestamp("2016-06-23")
+    assert day in set(changes["date"])
+    assert out.loc[day, "low"] == min(raw.loc[day, "open"], raw.loc[day, "close"]) == 600.51

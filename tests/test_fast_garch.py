@@ -314,3 +314,81 @@ def test_loglik_outside_the_t_domain_is_minus_inf_without_numpy_warnings(nu: flo
         )
         assert garch_loglik(theta, y, float(np.mean(y * y)), "GARCH", "t", "zero") == -np.inf
     assert ll == -np.inf and np.isnan(grad).all()
+
+
+@pytest.mark.parametrize(("vol", "mean"), [("GARCH", "zero"), ("GJR", "constant")])
+def test_compiled_filter_equals_the_reference_variance_filter(vol: str, mean: str) -> None:
+    # the compiled pass (numba) against riskkit's reference filter, which is checked against
+    # arch_model(...).fix(params) in tests/test_garch.py (scipy.signal.lfilter, no shared code)
+    from riskkit.risk.fast_garch import _next_variance
+
+    r = _simulate(vol, "t", 700, seed=12)
+    fit = FastGarch(GarchSpec(vol, dist="t", mean=mean)).fit(r)
+    assert _next_variance(fit, r) == pytest.approx(filter_variance(fit, r)[-1], rel=1e-12)
+
+
+@pytest.mark.parametrize(("vol", "dist", "mean"), SPECS)
+def test_analytic_hessian_matches_finite_differences_of_the_gradient(vol, dist, mean) -> None:
+    r = _simulate(vol, dist, 600, seed=13)
+    y, bc = 100 * r, _arch_backcast(r, mean)
+    theta = [0.02] if mean == "constant" else []
+    theta += (
+        [0.06, 0.08] + ([0.05] if vol == "GJR" else []) + [0.85] + ([7.0] if dist == "t" else [])
+    )
+    theta = np.array(theta)
+    ll, grad, hess = garch_loglik(theta, y, bc, vol, dist, mean, hessian=True)
+    assert ll == garch_loglik(theta, y, bc, vol, dist, mean)
+    numeric = np.empty_like(hess)
+    for i in range(len(theta)):
+        h = 1e-5 * max(abs(theta[i]), 1e-2)
+        up, dn = theta.copy(), theta.copy()
+        up[i] += h
+        dn[i] -= h
+        g_up = garch_loglik(up, y, bc, vol, dist, mean, gradient=True)[1]
+        g_dn = garch_loglik(dn, y, bc, vol, dist, mean, gradient=True)[1]
+        numeric[i] = (g_up - g_dn) / (2 * h)
+    np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-4 * np.abs(hess).max())
+    np.testing.assert_allclose(hess, hess.T, rtol=0, atol=0)
+
+
+def test_digamma_and_trigamma_of_the_kernel_equal_scipy() -> None:
+    from scipy import special
+
+    from riskkit.volatility.fast import _digamma, _trigamma
+
+    for x in (1.025, 1.5, 2.7, 6.0, 11.99, 12.0, 40.0, 250.5):
+        assert _digamma(x) == pytest.approx(special.digamma(x), rel=1e-13, abs=1e-14)
+        assert _trigamma(x) == pytest.approx(special.polygamma(1, x), rel=1e-13)
+
+
+def test_warm_newton_stays_on_the_stationarity_constraint_like_arch() -> None:
+    # bundled BTC, GJR-t: the maximum lies on alpha + gamma/2 + beta = 1 (integrated GARCH), so
+    # the warm start takes Newton steps along the constraint; arch (SLSQP from its own grid) is
+    # the independent reference for the constrained optimum
+    datasets = pytest.importorskip("riskkit.datasets")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = datasets.load_returns("BTC", exchange="bitstamp").iloc[:, 0].dropna().to_numpy()
+    r = r[-1002:]
+    est = FastGarch(GarchSpec("GJR", dist="t"))
+    params = None
+    for t in (1000, 1001, 1002):
+        params = est.fit(r[t - 1000 : t], warm_start=params)
+    state = params.info["fast_state"]
+    assert state.start == "warm" and state.message.startswith("Newton") and state.nit <= 5
+    theta = params.to_arch(100.0)
+    assert theta[1] + 0.5 * theta[2] + theta[3] == pytest.approx(1.0, abs=1e-9)
+    ref = _arch_fit(r[2:], "GJR", "t", "zero")
+    assert params.info["loglik"] >= _return_units(ref.loglikelihood, 1000) - 1e-4
+    np.testing.assert_allclose(theta, ref.params.to_numpy(), rtol=2e-2, atol=2e-3)
+
+
+def test_kernels_compile_without_a_writable_cache() -> None:
+    # numba refuses cache=True for a function it cannot cache (here: defined by exec, so with
+    # no source file to put a cache next to, as for a read-only install); _jit then compiles
+    # without caching instead of failing
+    from riskkit.volatility.fast import _jit
+
+    namespace: dict = {}
+    exec("def twice(x):\n    return 2.0 * x\n", namespace)
+    assert _jit(namespace["twice"])(1.5) == 3.0

@@ -118,12 +118,21 @@ def _calibrate(config: Path, out: Path, *flags: str) -> int:
 # ---------------------------------------------------------------- calibrations from the CLI
 
 
-def test_calibrate_runs_on_hourly_bars(tmp_path: Path, files, capsys) -> None:
-    config = _config(tmp_path, files["1h"], window=600, refit=300)
+@pytest.fixture(scope="module")
+def hourly_run(tmp_path_factory: pytest.TempPathFactory, files) -> tuple[Path, Path, int]:
+    """One calibration of the hourly file (window 600, refit 300), shared by the tests that
+    check it and compare with it: (config, run directory, exit code)."""
+    tmp = tmp_path_factory.mktemp("hourly_run")
+    config = _config(tmp, files["1h"], window=600, refit=300)
+    out = tmp / "run"
+    return config, out, _calibrate(config, out)
+
+
+def test_calibrate_runs_on_hourly_bars(hourly_run, capsys) -> None:
+    config, out, code = hourly_run
     assert main(["validate-config", str(config)]) == EXIT_OK
     assert "1h (inferred from the files) bars" in capsys.readouterr().out
-    out = tmp_path / "run"
-    assert _calibrate(config, out) == EXIT_OK, capsys.readouterr().err
+    assert code == EXIT_OK
     params = json.loads((out / "margin_parameters.json").read_text())
     btc = params["assets"]["BTC"]
     assert btc["data"]["bar_interval"] == "1h"
@@ -137,7 +146,7 @@ def test_calibrate_runs_on_hourly_bars(tmp_path: Path, files, capsys) -> None:
     assert bars["horizon_days"] == 1 and bars["horizon_bars"] == 24
     assert bars["window_span"] == str(pd.Timedelta(hours=600))
     log = (out / "calibration.log").read_text()
-    assert "1h bars; window 600 bars (25 days 00:00:00), refit every 300 bars" in log
+    assert "1h bars; window 600 bars (25 days), refit every 300 bars" in log
     assert main(["check-params", str(out / "margin_parameters.json")]) == EXIT_OK
     # the sign-off's traffic light counts one-hour forecasts, and says so
     checks = list(load_run(out).signoff_checks()["check"])
@@ -168,7 +177,7 @@ def test_calibrate_runs_on_4h_bars_and_on_hourly_bars_resampled_to_4h(
 
 
 def test_close_only_file_calibrates_with_the_rest_not_computed(
-    tmp_path: Path, files, capsys
+    tmp_path: Path, files, hourly_run, capsys
 ) -> None:
     config = _config(tmp_path, files["close"], window=600, refit=300, unit="ms")
     out = tmp_path / "run"
@@ -180,9 +189,10 @@ def test_close_only_file_calibrates_with_the_rest_not_computed(
     assert "volume" in btc["not_computed"]["tiers"]
     assert "open, high and low" in btc["not_computed"]["insurance_fund_fraction"]
     # what a close price allows is computed, and agrees with the calibration on full bars
-    full_config = _config(tmp_path / "full", files["1h"], window=600, refit=300)
-    assert _calibrate(full_config, tmp_path / "full" / "run") == EXIT_OK
-    full = json.loads((tmp_path / "full" / "run" / "margin_parameters.json").read_text())
+    # (the same window and refit: the shared hourly run)
+    _, full_out, full_code = hourly_run
+    assert full_code == EXIT_OK
+    full = json.loads((full_out / "margin_parameters.json").read_text())
     for key in ("im_rate", "mm_rate", "collateral_haircut", "liquidation_penalty", "as_of"):
         assert btc[key] == full["assets"]["BTC"][key], key
     # the parameter file is valid against its (versioned) schema, nulls included

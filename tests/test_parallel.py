@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from riskkit.exceptions import ConfigError
-from riskkit.parallel import TaskFailure, map_tasks, single_blas_thread, spawn_seeds
+from riskkit.parallel import (
+    SerialExecutor,
+    TaskFailure,
+    map_tasks,
+    single_blas_thread,
+    spawn_seeds,
+)
 
 
 def _draw(seed: np.random.SeedSequence) -> float:
@@ -67,3 +73,36 @@ def test_failures_are_kept_in_place_or_raised() -> None:
 def test_unknown_executor_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown executor"):
         map_tasks(_draw, spawn_seeds(1, 2), "gpu-cluster", progress=False)
+
+
+class _CountingExecutor(SerialExecutor):
+    """Runs inline and records the size of every submitted batch."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.sizes.append(len(args[0]))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_short_tasks_are_sent_in_batches_with_the_same_results() -> None:
+    # 41 tasks of microseconds: one probe, then batches (at least two per worker) instead of 40
+    # more round trips; results and failures stay in task order
+    seeds = spawn_seeds(5, 41)
+    reference = [_draw(s) for s in seeds]
+    ex = _CountingExecutor()
+    assert map_tasks(_draw, seeds, ex, progress=False) == reference
+    assert ex.sizes[0] == 1 and sum(ex.sizes) == 41 and len(ex.sizes) < 41
+    # however short the tasks, every worker (here 1) keeps at least two batches
+    capped = _CountingExecutor()
+    assert map_tasks(_draw, seeds, capped, progress=False, min_task_seconds=1e3) == reference
+    assert capped.sizes == [1, 20, 20]
+    alone = _CountingExecutor()
+    assert map_tasks(_draw, seeds, alone, progress=False, min_task_seconds=0) == reference
+    assert alone.sizes == [1] * 41
+    assert map_tasks(_draw, seeds, "processes", progress=False) == reference
+    got = map_tasks(_fail_on_two, [1, 2, 3, 2], _CountingExecutor(), return_exceptions=True,
+                    progress=False)  # fmt: skip
+    assert got[0] == 10 and got[2] == 30
+    assert [f.index for f in got if isinstance(f, TaskFailure)] == [1, 3]

@@ -148,6 +148,53 @@ def test_dcc_recovers_known_parameters() -> None:
     assert fit.loglik == pytest.approx(-_neg_loglik(np.array([fit.a, fit.b]), z, fit.qbar))
 
 
+def test_compiled_dcc_likelihood_equals_the_textbook_formula() -> None:
+    # Engle (2002) eq. 26, correlation part, written out date by date with numpy's slogdet and
+    # solve (no shared code with the compiled Q recursion and per-date Cholesky of riskkit)
+    rng = np.random.default_rng(3)
+    z = (
+        rng.standard_normal((300, 4))
+        @ np.linalg.cholesky(
+            np.array(
+                [[1, 0.5, 0.2, 0.1], [0.5, 1, 0.3, 0.2], [0.2, 0.3, 1, 0.4], [0.1, 0.2, 0.4, 1]]
+            )
+        ).T
+    )
+    qbar = z.T @ z / len(z)
+    a, b = 0.04, 0.9
+    q, total = qbar.copy(), 0.0
+    for t in range(len(z)):
+        d = np.sqrt(np.diag(q))
+        r = q / np.outer(d, d)
+        total += np.linalg.slogdet(r)[1] + z[t] @ np.linalg.solve(r, z[t]) - z[t] @ z[t]
+        q = (1 - a - b) * qbar + a * np.outer(z[t], z[t]) + b * q
+    assert _neg_loglik(np.array([a, b]), z, qbar) == pytest.approx(0.5 * total, rel=1e-12)
+    # the Q path of dcc_correlations ends on the same next-date matrix
+    np.testing.assert_allclose(dcc_correlations(z, a, b, qbar)[0][-1], q, rtol=1e-12)
+    # outside the domain: the penalty value SLSQP is steered away with
+    assert _neg_loglik(np.array([0.5, 0.6]), z, qbar) == 1e10
+
+
+def test_dcc_fast_backend_gives_the_arch_backend_fit() -> None:
+    # the univariate step on riskkit's compiled likelihood (used for many assets) against arch,
+    # the independent reference: same GARCH optimum, hence the same residuals and DCC estimate
+    rbar = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.4], [0.3, 0.4, 1.0]])
+    garch = [(2e-5, 0.08, 0.90), (4e-5, 0.10, 0.85), (1e-5, 0.05, 0.93)]
+    ret, _, _ = simulate_dcc(1500, 0.04, 0.93, rbar, garch=garch, seed=8)
+    frame = pd.DataFrame(ret, index=dates(1500), columns=list("ABC"))
+    ref = DCC(vol="garch").fit(frame)
+    fast = DCC(vol="garch", backend="fast").fit(frame)
+    for col in frame.columns:
+        assert fast.univariate[col].garch.backend == "fast"
+        np.testing.assert_allclose(
+            fast.univariate[col].garch.params, ref.univariate[col].garch.params, rtol=2e-2
+        )
+    np.testing.assert_allclose(fast.params, ref.params, rtol=1e-2)
+    np.testing.assert_allclose(fast.R[-1], ref.R[-1], atol=2e-3)
+    with pytest.raises(ConfigError, match="backend"):
+        DCC(backend="numba")
+
+
 def test_dcc_two_step_with_garch_margins() -> None:
     # truth: GARCH(1,1) margins and DCC(0.04, 0.93), three assets
     rbar = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.4], [0.3, 0.4, 1.0]])
@@ -427,3 +474,19 @@ def test_result_tables_round_trip(bivariate_normal, round_trip, fmt: str) -> Non
         assert table.attrs == {}, name
         back = round_trip(table, fmt)
         pd.testing.assert_frame_equal(back, table, check_freq=False, obj=name)
+
+
+def test_dcc_fhs_in_chunks_of_paths_gives_the_same_losses(bivariate_normal, monkeypatch) -> None:
+    # the paths are walked in chunks (memory): the dates drawn and the arithmetic per path do
+    # not depend on the chunk size, so the losses are the same to the last bit
+    import riskkit.portfolio.fhs as fhs
+
+    r, _ = bivariate_normal
+    r = r.iloc[:400]
+    pos = {"BTC": 1.0, "ETH": -1.0}
+    dcc = DCC(vol="constant").fit(r)
+    whole = portfolio_fhs(r, pos, 0.99, horizon=3, n_sims=700, seed=2, correlation="dcc", dcc=dcc)
+    monkeypatch.setattr(fhs, "_FHS_CHUNK_ELEMENTS", 4 * 64)  # chunks of 64 paths
+    chunked = portfolio_fhs(r, pos, 0.99, horizon=3, n_sims=700, seed=2, correlation="dcc", dcc=dcc)
+    np.testing.assert_array_equal(chunked.losses, whole.losses)
+    pd.testing.assert_frame_equal(chunked.table, whole.table)

@@ -30,7 +30,9 @@ render_report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(render_report)  # type: ignore[union-attr]
 
 needs_chromium = pytest.mark.skipif(
-    render_report.find_chromium() is None, reason="no chromium binary (apt-get install chromium)"
+    render_report.find_chromium() is None,
+    reason="no chromium binary: the browser checks of the HTML report need Debian's chromium "
+    "(apt-get install chromium; bash .ci/run installs it)",
 )
 
 

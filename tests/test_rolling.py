@@ -213,11 +213,10 @@ def test_same_numbers_on_one_or_two_processes_and_dask(returns: pd.Series) -> No
         pd.testing.assert_frame_equal(got, serial)
 
 
-def test_same_numbers_on_a_dask_local_cluster(returns: pd.Series) -> None:
-    pytest.importorskip("distributed")
+def test_same_numbers_on_a_dask_local_cluster(returns: pd.Series, dask_client) -> None:
     kwargs = dict(window=100, refit_every=3, seed=11, block_dates=40, progress=False)
     serial = rolling_forecast(returns, MonteCarloNormal(), **kwargs)
-    got = rolling_forecast(returns, MonteCarloNormal(), executor="local", **kwargs)
+    got = rolling_forecast(returns, MonteCarloNormal(), executor=dask_client, **kwargs)
     pd.testing.assert_frame_equal(got, serial)
 
 
@@ -232,7 +231,9 @@ def garch_returns() -> pd.Series:
     return pd.Series(sim, index=pd.date_range("2018-01-01", periods=400, name="date"))
 
 
-def test_arch_based_estimator_is_bit_identical_on_every_executor(garch_returns) -> None:
+def test_arch_based_estimator_is_bit_identical_on_every_executor(
+    garch_returns, dask_client
+) -> None:
     """Issue 18: serial, threads, processes and a Dask LocalCluster give the same bits.
 
     With arch's optimiser a fit amplifies a last-bit BLAS difference (one thread or two) into a
@@ -240,7 +241,6 @@ def test_arch_based_estimator_is_bit_identical_on_every_executor(garch_returns) 
     issue); every executor now runs one BLAS thread. The serial path must not depend on the
     caller's BLAS threads either.
     """
-    pytest.importorskip("distributed")
     from threadpoolctl import threadpool_limits
 
     from riskkit.risk import FilteredHistoricalSimulation
@@ -256,9 +256,13 @@ def test_arch_based_estimator_is_bit_identical_on_every_executor(garch_returns) 
             pd.testing.assert_frame_equal(
                 rolling_forecast(garch_returns, est, **kwargs), serial, check_exact=True
             )
-        for executor in ("threads", "processes", "local"):
+        for name, executor in (
+            ("threads", "threads"),
+            ("processes", "processes"),
+            ("dask", dask_client),
+        ):
             got = rolling_forecast(garch_returns, est, executor=executor, **kwargs)
-            pd.testing.assert_frame_equal(got, serial, check_exact=True, obj=executor)
+            pd.testing.assert_frame_equal(got, serial, check_exact=True, obj=name)
 
 
 def test_forecast_table_round_trips_through_parquet_and_csv(returns: pd.Series, tmp_path) -> None:

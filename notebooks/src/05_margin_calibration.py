@@ -9,6 +9,21 @@
 # %% [markdown]
 # # 5. From Expected Shortfall to margin rates
 #
+# **Prerequisites.** [Chapter 3](03_var_and_expected_shortfall.ipynb) (ES, FHS) and
+# [chapter 4](04_backtesting.ipynb) (coverage tests); the [glossary](../book/glossary.md) for
+# IM, MM, MPOR, [perpetual](../book/glossary.md#perpetual) and
+# [ADL](../book/glossary.md#adl).
+#
+# **Conventions in this chapter.** The margin period of risk is **1 day**, not chapter 0's 2 days
+# (EMIR RTS 153/2013 Art. 26(1) requires 2 business days for a CCP clearing exchange-traded
+# derivatives): at 1 day every margin can be backtested against non-overlapping daily losses
+# (section 4), and section 3b shows what the 2-day horizon adds. MM is 60% of IM
+# (`MarginSettings`' default) rather than the 50% of chapter 0's configuration
+# (`configs/default.yaml`, Hyperliquid's convention). The filter is riskkit's library default,
+# `default_estimator()`: FHS on a *symmetric* GARCH(1,1)-t, where chapter 0's configuration adds
+# the GJR asymmetry term; chapter 2 found that term insignificant for BTC and ETH, so the margins
+# barely differ. $\alpha$ denotes the confidence level.
+#
 # **The question.** A venue lists a BTC perpetual. What initial margin (IM) and maintenance
 # margin (MM) should it charge, what leverage does that allow, how should the rates grow with
 # position size, how much should it credit for ETH posted as collateral, and what should a
@@ -52,6 +67,7 @@ import pandas as pd
 import seaborn as sns
 
 from riskkit import datasets
+from riskkit.display import amount, pct, say
 from riskkit.exceptions import ConvergenceWarning, DataQualityWarning
 from riskkit.margin import (
     MarginSettings,
@@ -76,8 +92,8 @@ pd.set_option("display.precision", 4)
 # %% [markdown]
 # ## 1. Calibrate BTC and ETH
 #
-# The risk model is filtered historical simulation on a GARCH(1,1) with Student-t innovations
-# (`default_estimator()`), refitted every `REFIT_EVERY` forecast dates on the last `WINDOW`
+# The risk model is filtered historical simulation on a GARCH(1,1) with Student-t
+# innovations (`default_estimator()`, printed below), refitted every `REFIT_EVERY` forecast dates on the last `WINDOW`
 # returns (see the parameters cell), a forecast every day from data up to the day before. On a
 # short crypto window the GARCH estimate often sits on the stationarity boundary (an integrated
 # GARCH: notebook 02); riskkit keeps it, or falls back to EWMA if the optimiser fails, and says
@@ -105,6 +121,7 @@ n_integrated = sum("integrated GARCH" in m for m in messages)
 n_ewma = sum("Falling back to EWMA" in m for m in messages)
 print(f"GARCH refits kept on the boundary (IGARCH): {n_integrated}; fell back to EWMA: {n_ewma}")
 print(f"other optimiser notes: {len(messages) - n_integrated - n_ewma}")
+print("estimator:", default_estimator())
 params = pd.DataFrame({a: c.parameters for a, c in cal.items()}).T
 params[
     [
@@ -129,10 +146,45 @@ params[
 pd.concat([margin_waterfall(c).to_series() for c in cal.values()], axis=1)
 
 # %% [markdown]
+# **The formulas.** With $x_L$ and $x_S$ the 1-day ES of the log loss of a long and a short, an
+# MPOR of $h$ days and the square-root rule, the loss fractions of notional are
+# $$m_L = 1 - e^{-x_L\sqrt h}, \qquad m_S = e^{x_S\sqrt h} - 1, \qquad m = \max(m_L, m_S).$$
+# The anti-procyclicality buffer of Art. 28(1)(a) charges at least $(1 + b)\,m$ with $b \ge 25\%$
+# and releases the buffer when margins rise sharply (chapter 6 gives the rule); the result is
+# rounded *up* to the venue's step $s$, $\text{IM} = s\lceil c / s\rceil$; then
+# $\text{MM} = k\,\text{IM}$ with the ratio $k$, and the maximum leverage is
+# $\lfloor 1/\text{IM} \rfloor$.
+#
+# **By hand**, for BTC on the last date, against the table:
+
+# %%
+wf = margin_waterfall(cal["BTC"])
+m_long = 1 - np.exp(-wf.daily_measure_long * np.sqrt(HORIZON_DAYS))
+m_short = np.exp(wf.daily_measure_short * np.sqrt(HORIZON_DAYS)) - 1
+step = settings.rounding_step
+im_hand = max(settings.im_floor, step * np.ceil(wf.charged_im / step - 1e-9))
+assert np.isclose(m_long, wf.long_rate) and np.isclose(m_short, wf.short_rate)
+assert np.isclose(max(m_long, m_short), wf.raw_im)
+assert wf.raw_im <= wf.charged_im <= (1 + settings.apc_buffer) * wf.raw_im + 1e-12
+assert np.isclose(im_hand, wf.im_rate) and np.isclose(
+    settings.mm_ratio * im_hand, wf.mm_rate, atol=step
+)
+assert np.floor(1 / im_hand) == wf.max_leverage
+say(
+    f"""
+    Long {pct(m_long, 2)}, short {pct(m_short, 2)}: raw IM {pct(wf.raw_im, 2)}; with the
+    buffer {pct(wf.charged_im, 2)} ({wf.charged_im / wf.raw_im:.3f} times the raw rate), rounded
+    up to {pct(im_hand, 2)}; MM {pct(wf.mm_rate, 2)}; maximum leverage
+    {np.floor(1 / im_hand):.0f}x."""
+)
+
+# %% [markdown]
 # Two things to notice. The short side is not the mirror of the long side: log returns are
-# skewed, and `exp(x) - 1 > 1 - exp(-x)` for the same `x`, so a short's loss fraction is
-# larger for the same log move. And the buffer multiplies the rate by up to 1.25 (EMIR RTS
-# 153/2013 Art. 28(1)(a)) in calm times; chapter 6 shows what it buys.
+# skewed, and $e^x - 1 > 1 - e^{-x}$ for the same $x$, so a short's loss fraction is larger for
+# the same log move. And Art. 28(1)(a) requires a buffer of *at least* $25\%$ of the calculated
+# margin; riskkit charges exactly $25\%$ in calm times and spends it when margins jump, so the
+# published rate lies between the raw rate and $1.25$ times it;
+# [chapter 6](06_procyclicality_and_stress.ipynb) shows what the buffer buys.
 #
 # ## 3. How horizon and confidence move the number
 #
@@ -161,7 +213,9 @@ sns.heatmap(
     ax=ax,
     cbar_kws={"label": "raw IM (% of notional)"},
 )
-ax.set_title(f"BTC two-sided ES margin on {returns.index[-1]:%Y-%m-%d}, before APC")
+ax.set_title(f"Figure 5.1. BTC two-sided ES margin on {returns.index[-1]:%Y-%m-%d}, before APC")
+ax.set_xlabel("MPOR (hours)")
+ax.set_ylabel("confidence level")
 plt.show()
 
 # %%
@@ -173,13 +227,22 @@ print(
 )
 print(f"99.9% margin over 99% margin: +{by_level.min():.0%} to +{by_level.max():.0%}")
 
+# %%
+assert (by_time < np.sqrt(24)).all() and (by_time - 1).min() > by_level.max()
+say(
+    f"""
+    Going from 1 hour to 1 day multiplies the margin by {by_time.min():.2f} to
+    {by_time.max():.2f}, somewhat less than $\\sqrt{{24}}$ (the square root applies to the log
+    loss, and the long side's loss fraction $1 - e^{{-x}}$ flattens as $x$ grows). Going from 99%
+    to 99.9% is far from negligible: it adds {pct(by_level.min(), 0)} to
+    {pct(by_level.max(), 0)}, but the 24-fold longer horizon adds more
+    ({pct(by_time.min() - 1, 0)} to {pct(by_time.max() - 1, 0)})."""
+)
+
 # %% [markdown]
-# Going from 1 hour to 1 day multiplies the margin by somewhat less than `sqrt(24)` (the
-# square root applies to the log loss, and the long side's loss fraction `1 - exp(-x)` flattens
-# as `x` grows); going from 99% to 99.9% adds much less (both printed above). The MPOR
-# matters far more than the confidence level, which is why regulators fix both (EMIR RTS
-# 153/2013 Art. 26: 2 business days for exchange-traded derivatives, 1 day for gross client
-# accounts recalculated at least hourly).
+# Both choices move the margin by large factors, which is why regulators fix both (EMIR RTS
+# 153/2013 Art. 24: at least 99% for exchange-traded derivatives; Art. 26: 2 business days for
+# exchange-traded derivatives, 1 day for gross client accounts recalculated at least hourly).
 
 # %% [markdown]
 # ### 3b. A multi-day MPOR: the model's own h-day simulation against sqrt(h)
@@ -188,8 +251,9 @@ print(f"99.9% margin over 99% margin: +{by_level.min():.0%} to +{by_level.max():
 # (`horizon_method="simulation"`, the default): filtered historical simulation draws h-day
 # paths of the GARCH with its own standardised residuals, so volatility mean-reverts or builds
 # up along the path and the tails of the h-day sum are those the model implies. The square-root
-# rule (`horizon_method="sqrt"`) scales the 1-day ES instead. The two differ most right after a
-# shock, when the GARCH variance is far from its long-run level.
+# rule (`horizon_method="sqrt"`) scales the 1-day ES instead. The two differ when the GARCH
+# variance is far from its long-run level (right after a shock, or after a long calm) and when
+# the tails of the h-day sum are thinner or thicker than $\sqrt h$ times the 1-day tail.
 
 # %%
 with warnings.catch_warnings():
@@ -203,6 +267,12 @@ with warnings.catch_warnings():
             )
             rows[(day, h)] = t.loc["FHS", ["ES sqrt", "ES path", "path / sqrt"]]
 sim_vs_sqrt = pd.DataFrame(rows).T.rename_axis(["forecast date", "MPOR (days)"])
+gap = (sim_vs_sqrt["path / sqrt"] - 1).abs()
+say(
+    f"The largest gap is on {gap.idxmax()[0]} at {gap.idxmax()[1]} days: simulated / sqrt = "
+    f"{sim_vs_sqrt['path / sqrt'].loc[gap.idxmax()]:.2f}; the ratio ranges from "
+    f"{sim_vs_sqrt['path / sqrt'].min():.2f} to {sim_vs_sqrt['path / sqrt'].max():.2f}."
+)
 sim_vs_sqrt.rename(columns={"ES path": "ES simulated", "path / sqrt": "simulated / sqrt"})
 
 # %% [markdown]
@@ -290,7 +360,7 @@ for ax, (a, c) in zip(axes, cal.items(), strict=True):
     hit = mm[mm["breach"]]
     ax.scatter(hit.index, hit["loss"] * 100, color="crimson", s=12, label="MM breach", zorder=3)
     ax.set_ylabel("% of notional")
-    ax.set_title(f"{a}: daily margin and the next day's loss")
+    ax.set_title(f"Figure 5.2. {a}: daily margin and the next day's loss")
 axes[0].legend(ncol=4, fontsize=8)
 axes[-1].set_xlabel("date")
 plt.tight_layout()
@@ -301,9 +371,17 @@ cal["BTC"].coverage[
     ["n", "breaches_long", "breaches_short", "rate_long", "rate_short", "max_excess", "mean_margin"]
 ]
 
+# %%
+cov_all = cal["BTC"].coverage.xs("all", level="group")
+assert (cov_all.loc["im", ["rate_long", "rate_short"]] < 0.01).all()
+assert (
+    cov_all.loc["mm", ["breaches_long", "breaches_short"]]
+    > cov_all.loc["im", ["breaches_long", "breaches_short"]]
+).all()
+
 # %% [markdown]
-# An ES margin with a buffer should breach *less* often than the 1% a 99% VaR would: the
-# coverage tests of the IM (Basel traffic light, Kupiec's proportion of failures,
+# An ES margin with a buffer should breach *less* often than the 1% a 99% VaR would (checked
+# above for BTC): the coverage tests of the IM (Basel traffic light, Kupiec's proportion of failures,
 # Christoffersen's independence and conditional coverage, per side) therefore tend to reject
 # for too *few* breaches, which is the intended conservatism, while the MM, a fixed fraction
 # (`mm_ratio`) of the published IM, breaches more often; a ratio-defined MM is not a risk
@@ -331,7 +409,7 @@ pd.concat({a: c.backtest[cols] for a, c in cal.items()}, names=["asset"])
 # %% [markdown]
 # ## 5. Tiers: bigger positions pay more
 #
-# A position of 50 million USD cannot be closed in an hour: at 10% of the average daily traded
+# A position of tens of millions of USD cannot be closed in an hour: at 10% of the average daily traded
 # value (ADV) it takes days, and selling moves the price by about `k sigma sqrt(Q / ADV)`
 # (the square-root law of Tóth et al. 2011; Almgren et al. 2005 estimate a close 3/5 power on
 # US equities). riskkit lengthens the MPOR by
@@ -346,12 +424,15 @@ tiers
 
 # %% [markdown]
 # For comparison, Binance's BTCUSDT brackets as published on 2025-08-19 (Binance
-# announcement, `riskkit.margin.binance_btcusdt_tiers`): maintenance rates from 0.40% to 50%,
+# announcement, `riskkit.margin.binance_btcusdt_tiers`, rates printed below), with
 # maintenance amounts derived with the same continuity rule
 # `amount_i = amount_{i-1} + floor_i (MMR_i - MMR_{i-1})`.
 
 # %%
 binance = binance_btcusdt_tiers()
+say(
+    f"Binance's maintenance rates run from {pct(binance['mm_rate'].min(), 2)} to {pct(binance['mm_rate'].max(), 0)}."
+)
 notional = np.geomspace(1e4, tiers["notional_cap"].iloc[-1], 400)
 fig, ax = plt.subplots(figsize=(8, 4))
 ax.plot(
@@ -367,16 +448,21 @@ ax.plot(
 ax.set_xscale("log")
 ax.set_xlabel("position notional (USD)")
 ax.set_ylabel("maintenance margin (% of notional)")
-ax.set_title("Effective maintenance rate by position size (continuous across tiers)")
+ax.set_title("Figure 5.3. Effective maintenance rate by position size (continuous across tiers)")
 ax.legend()
 plt.show()
 
 # %% [markdown]
 # ## 6. ETH as collateral for a BTC position
 #
-# The standalone haircut covers ETH's own fall over the 2 days needed to sell it. But a trader
-# who is long BTC and posts ETH loses on both when crypto falls: the *wrong-way* haircut is
-# the extra ES the collateral adds to the position's loss, per unit of collateral.
+# The standalone haircut covers ETH's own fall over the 2 days needed to sell it (the haircut
+# horizon of the settings, independent of the margin's MPOR). A trader who is long BTC and posts
+# ETH loses on both when crypto falls. `wrong_way_haircut` measures the *incremental* ES: how
+# much the collateral adds to the ES of the position's loss, per unit of collateral,
+# $$h_{inc} = \frac{\text{ES}(L_P + c\,L_C) - \text{ES}(L_P)}{c}.$$
+# Because ES is subadditive, $\text{ES}(L_P + cL_C) \le \text{ES}(L_P) + c\,\text{ES}(L_C)$, so
+# the incremental haircut can never exceed the standalone one: it is not a wrong-way *add-on*.
+# What it shows is how much diversification is left when both fall together.
 
 # %%
 both = datasets.load_returns(ASSETS, EXCHANGE)
@@ -398,11 +484,27 @@ pd.Series(
     }
 )
 
-# %% [markdown]
-# BTC and ETH losses are strongly dependent in the tail, so the diversification the
-# correlation in the table seems to promise is mostly absent in a crash: the wrong-way haircut
-# stays close to the standalone one for a long position. For a short BTC position the
-# collateral gains when the position loses, and the wrong-way haircut is much smaller.
+# %%
+assert ww.wrong_way <= ww.standalone + 1e-12  # subadditivity of ES
+ww_short = wrong_way_haircut(
+    both["ETH"],
+    both["BTC"],
+    side="short",
+    collateral_per_notional=cal["BTC"].parameters["im_rate"],
+    level=settings.haircut_level,
+    horizon_days=settings.haircut_horizon_days,
+)
+assert ww_short.wrong_way < ww.wrong_way
+say(
+    f"""
+    BTC and ETH losses are strongly dependent in the tail (tail dependence
+    {ww.tail_dependence:.2f}), so the diversification is mostly absent in a crash: against a long
+    BTC position the incremental haircut is {pct(ww.wrong_way)}, {pct(ww.wrong_way / ww.standalone, 0)}
+    of the standalone {pct(ww.standalone)}; only the remaining gap is diversification. Against a
+    short BTC position the collateral gains when the position loses, and the incremental haircut
+    falls to {pct(ww_short.wrong_way)} (negative: the collateral hedges the position). A true wrong-way *add-on* would need a stressed joint
+    scenario on top of the standalone haircut (chapter 6, section 6)."""
+)
 #
 # ## 7. Liquidation penalty
 #
@@ -434,9 +536,17 @@ for a, c in cal.items():
         ),
         "penalty, given a liquidation (published)": c.parameters["liquidation_penalty"],
     }
-pd.DataFrame(rows).T
+liq = pd.DataFrame(rows).T
+assert (liq["volatility on those days / window mean"] > 1).all()
+assert (
+    liq["penalty, given a liquidation (published)"] > liq["penalty, unconditional 1-hour move"]
+).all()
+liq
 
 # %% [markdown]
+# Liquidation days are more volatile than the average day of the window, so the penalty sized on
+# them is higher than the unconditional one (both checked above).
+#
 # ## 8. Calibrated rates beside the rates venues publish, asset by asset
 #
 # Published parameters change without notice; each row is quoted as published on its date by
@@ -459,14 +569,28 @@ for (asset, venue), row in table.drop(index="riskkit (calibrated)", level="venue
     when = {0: "(undated)", 10: f"on {row['as_of']}"}.get(len(row["as_of"]), f"in {row['as_of']}")
     print(f"{asset}, {venue}: as published {when} by {row['source']}")
 
+# %%
+venues = table.drop(index="riskkit (calibrated)", level="venue")
+crypto_minutes = (
+    60 * venues.loc[~venues.index.get_level_values("venue").str.contains("CME"), "mm_hours"]
+)
+cme_hours = venues.loc[venues.index.get_level_values("venue").str.contains("CME"), "mm_hours"]
+assert crypto_minutes.max() < 60 and (cme_hours > 24).all()
+say(
+    f"""
+    **Why they differ.** The crypto venues' maintenance margins are used up by the model's
+    99% loss within {crypto_minutes.min():.1f} to {crypto_minutes.max():.0f} minutes, while CME's
+    launch margins last for {cme_hours.min() / 24:.0f} days or more, a multi-day
+    [SPAN](../book/glossary.md#span) horizon (SPAN: the CME's scenario-based margin system) for
+    a market that closed at weekends."""
+)
+
 # %% [markdown]
-# **Why they differ.** The crypto venues' maintenance margins are used up by the model's 99%
-# loss within **minutes** (well under a minute at the lowest rates, printed above), while
-# CME's launch margins last for days, a multi-day SPAN horizon for a market that closed at
-# weekends. Crypto venues can charge so little because they mark positions continuously and
-# liquidate within seconds to minutes, and because an insurance fund and auto-deleveraging
-# stand behind the maintenance margin (chapter 6). A 1-day horizon is the right frame for a
-# clearing house that margins once a day, not for a perpetual-swap venue; the square-root rule
+#  Crypto venues can charge so little because they mark positions continuously and
+# liquidate within seconds to minutes, and because an insurance fund and auto-deleveraging ([ADL](../book/glossary.md#adl): closing
+# profitable opposite positions when the fund is exhausted) stand behind the maintenance margin
+# (chapter 6). A multi-day horizon is the frame for a clearing house (EMIR Art. 26: 2 business
+# days for exchange-traded derivatives), not for a perpetual-swap venue; the square-root rule
 # is also at its weakest at minute horizons, where microstructure (jumps, liquidity gaps)
 # rather than diffusion drives the loss, so these times are upper bounds.
 
@@ -488,32 +612,169 @@ for ax, a in zip(np.atleast_1d(axes), ASSETS, strict=True):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("time to liquidate (hours)")
-    ax.set_title(f"{a}: where each venue's MM meets the model's loss")
+    ax.set_title(f"Figure 5.4. {a}: where each venue's MM meets the model's loss")
 np.atleast_1d(axes)[0].set_ylabel("maintenance margin (% of notional)")
 np.atleast_1d(axes)[0].legend(loc="lower right", fontsize=8)
 plt.tight_layout()
 plt.show()
 
+# %%
+im_path = cal["BTC"].margin_path["im"]
+say(
+    f"""
+    ## What we learned
+
+    * A margin rate is a risk measure **plus** three explicit choices: the horizon, the side
+      (and the log-to-simple conversion), and the rounding/floor/cap policy.
+    * The horizon dominates: a 1-day 99% ES margin on BTC ranged from {pct(im_path.quantile(0.05), 0)}
+      to {pct(im_path.quantile(0.95), 0)} of notional (5th to 95th percentile of the path); the
+      crypto venues that liquidate in minutes publish maintenance rates up to
+      {pct(venues.loc[~venues.index.get_level_values("venue").str.contains("CME"), "mm_rate"].max(), 1)}."""
+)
+
 # %% [markdown]
-# ## What we learned
 #
-# * A margin rate is a risk measure **plus** three explicit choices: the horizon, the side
-#   (and the log-to-simple conversion), and the rounding/floor/cap policy.
-# * The horizon dominates: a 1-day 99% ES margin on BTC is some 15-30% of notional; venues
-#   that liquidate in minutes publish well under 5%.
 # * Size, collateral and liquidation each add their own parameter, each calibrated from the
 #   same return history: tiers from volume, haircuts from the collateral's own tail (and its
 #   dependence with the position), the penalty from the liquidation time.
 #
 # ## Exercises
 #
-# 1. Set `HORIZON_DAYS = 1/24` (one hour) and re-run. How do the IM, the maximum leverage and
-#    the coverage table change? Why does riskkit leave the coverage of a 1-hour margin on
-#    daily bars out (`not_computed`), and what data would it need to test it?
-# 2. Replace the estimator by `riskkit.risk.HistoricalSimulation()` (pass `estimator=` to
-#    `calibrate_asset`). Compare the margin paths and the backtest tables: which reacts faster
-#    to March 2020, and which is more procyclical?
-# 3. Make MM its own risk measure: `MarginSettings(mm_level=0.975)` instead of `mm_ratio`. How
-#    does the ratio MM/IM move over time?
-# 4. With `participation=0.02` (a venue that may only trade 2% of daily volume), how do the
-#    tiers move? At which notional does the liquidity add-on double the base rate?
+# ```{exercise} One hour or two days (★ easy)
+# :label: ex-05-1
+# From BTC's last daily measures (`margin_waterfall(cal["BTC"])`), compute the raw IM and the
+# maximum leverage for an MPOR of 1 hour and of 2 days (EMIR Art. 26) with `two_sided_rate`. Why
+# can a 1-hour margin computed from daily bars not be backtested?
+# ```
+#
+# ````{solution-start} ex-05-1
+# :class: dropdown
+# ````
+
+# %%
+mpor = {}
+for label, h_days in (("1 hour", 1 / 24), ("1 day", 1.0), ("2 days", 2.0)):
+    raw_h = two_sided_rate(wf.daily_measure_long, wf.daily_measure_short, h_days).rate
+    mpor[label] = {"raw IM": raw_h, "max leverage": np.floor(1 / raw_h)}
+pd.DataFrame(mpor).T
+
+# %% [markdown]
+# The square-root rule scales the log loss by $\sqrt{h}$: the hour's margin is about a fifth of
+# the day's, the two days' $\sqrt 2$ times it, and leverage moves inversely. Daily bars contain
+# no 1-hour loss to compare the margin with, which is why riskkit reports the coverage of a
+# sub-daily margin on daily bars as `not_computed` (section 3c uses hourly bars instead).
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} Historical simulation as the margin model (★★ medium)
+# :label: ex-05-2
+# Calibrate BTC with `estimator=riskkit.risk.HistoricalSimulation()` in `calibrate_asset` and
+# compare its IM path with FHS's around March 2020. Which reacts faster, and which is more
+# procyclical?
+# ```
+#
+# ````{solution-start} ex-05-2
+# :class: dropdown
+# ````
+
+# %%
+from riskkit.risk import HistoricalSimulation
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", DataQualityWarning)
+    cal_hs = calibrate_asset(
+        "BTC",
+        ohlcv["BTC"],
+        settings.model_copy(update={"insurance_sims": 20}),
+        estimator=HistoricalSimulation(),
+        seed=SEED,
+        progress=False,
+    )
+both_im = pd.DataFrame({"FHS": cal["BTC"].margin_path["im"], "HS": cal_hs.margin_path["im"]})
+around = both_im.loc["2020-02-20":"2020-04-30"]
+daily_jump = both_im.pct_change().loc["2020-03-01":"2020-04-30"].max()
+assert daily_jump["FHS"] > daily_jump["HS"]
+say(
+    f"Largest 1-day rise of the IM in March-April 2020: FHS {pct(daily_jump['FHS'], 0)}, HS {pct(daily_jump['HS'], 0)}."
+)
+(100 * around).plot(
+    figsize=(8, 3), ylabel="IM (% of notional)", title="BTC IM around March 2020: FHS and HS"
+)
+plt.show()
+
+# %% [markdown]
+# FHS rescales the whole window by today's volatility, so its margin jumps the day after the
+# crash: fast, and procyclical. HS adds one observation to the window and moves a little; it
+# stays high for a whole window afterwards. The faster model is the
+# one that needs the anti-procyclicality tools of chapter 6.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} MM as a risk measure of its own (★ easy)
+# :label: ex-05-3
+# Instead of a fixed ratio, set MM to the ES at 97.5% (`MarginSettings(mm_level=0.975)`). Using the
+# ES at several levels of section 3 (`es_long`, `es_short`), what MM/IM ratio does that imply on
+# the last date at a 1-day MPOR?
+# ```
+#
+# ````{solution-start} ex-05-3
+# :class: dropdown
+# ````
+
+# %%
+im_99 = two_sided_rate(es_long.loc[0.99], es_short.loc[0.99], HORIZON_DAYS).rate
+mm_975 = two_sided_rate(es_long.loc[0.975], es_short.loc[0.975], HORIZON_DAYS).rate
+say(f"ES 97.5% / ES 99% margin: {mm_975 / im_99:.2f} (the fixed ratio: {settings.mm_ratio:.2f}).")
+
+# %% [markdown]
+# With a risk-based MM the ratio is set by the shape of the tail: a fatter tail spreads the
+# levels apart and lowers the ratio. It then moves with the model over time, while a fixed ratio
+# keeps the distance between IM and MM constant, which members find easier to manage.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} A thinner market (★★ medium)
+# :label: ex-05-4
+# With `participation=0.02` (the venue may trade only 2% of daily volume), rebuild BTC's tiers
+# with `riskkit.margin.tiers.tier_table`. At which notional does the tiered IM reach twice the
+# base rate?
+# ```
+#
+# ````{solution-start} ex-05-4
+# :class: dropdown
+# ````
+
+# %%
+from riskkit.margin.tiers import tier_table
+
+p_btc = cal["BTC"].parameters
+thin = tier_table(
+    p_btc["im_rate"],
+    p_btc["mm_rate"],
+    HORIZON_DAYS,
+    p_btc["volatility_daily"],
+    p_btc["adv_usd"],
+    participation=0.02,
+    mm_ratio=settings.mm_ratio,
+)
+doubled = thin.loc[thin["im_rate"] >= 2 * thin["im_rate"].iloc[0], "notional_floor"]
+say(
+    "IM doubles from a notional of "
+    + (f"{amount(doubled.iloc[0])} USD" if len(doubled) else "beyond the last tier")
+    + f" at 2% participation (base tiers: {amount(tiers.loc[tiers['im_rate'] >= 2 * tiers['im_rate'].iloc[0], 'notional_floor'].min())} USD)."
+)
+thin
+
+# %% [markdown]
+# Five times less participation means five times longer to liquidate, and the MPOR lengthens by
+# a third of it: the add-on reaches the base rate at positions several times smaller.
+#
+# ````{solution-end}
+# ````

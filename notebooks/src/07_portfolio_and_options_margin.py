@@ -9,6 +9,19 @@
 # %% [markdown]
 # # 7. Portfolio margin and options margin
 #
+# **Prerequisites.** [Chapter 3](03_var_and_expected_shortfall.ipynb) (ES, FHS) and
+# [chapter 5](05_margin_calibration.ipynb) (margin rates); correlation matrices; the
+# Black-Scholes formula. Terms: [SPAN](../book/glossary.md#span) and the other entries of the
+# [glossary](../book/glossary.md).
+#
+# **Conventions in this chapter.** The margin period is chapter 0's **2 days**
+# (`horizon`), except for the options margins of section 6, which are 1-day like the venues'
+# grids they are compared with. The FHS filter is a symmetric GARCH(1,1) per asset with a DCC
+# correlation (chapter 0's GJR term is left out: it is insignificant for BTC and ETH, chapter 2,
+# and the DCC model is fitted on GARCH residuals). $\alpha$ denotes the confidence level. Returns
+# are daily **log** returns; price moves of the option grids are **simple** returns (fractions of
+# the futures price).
+#
 # **The question.** A trader holds BTC and ETH futures, or sells options on BTC. Should the
 # venue margin each position on its own and add the numbers up, or margin the portfolio as a
 # whole? How much does the portfolio view save (the *offset*), how stable is that saving, and
@@ -21,9 +34,12 @@
 #   The gap depends on correlation, and crypto correlations jump towards one in a crash.
 # * Regulators let a CCP pass on only part of the offset: under Commission Delegated Regulation
 #   (EU) No 153/2013, Art. 27(4), the reduction may not exceed 80% of the difference between the
-#   sum of the single-product margins and the portfolio margin.
+#   sum of the single-product margins and the portfolio margin:
+#   $\text{margin} = P + (1 - 0.8)\,(S - P)$ at most, with $S$ the sum of the stand-alone margins
+#   and $P$ the portfolio margin.
 # * Options are margined by full revaluation on a grid of price and volatility moves (Deribit's
-#   portfolio margin, CME's SPAN): the worst loss on the grid is the margin. A delta-only margin
+#   portfolio margin, CME's SPAN, the Standard Portfolio Analysis of Risk: sixteen price and
+#   volatility scenarios): the worst loss on the grid is the margin. A delta-only margin
 #   misses the gamma risk of short options.
 #
 # Tools: `riskkit.portfolio` (aligned returns, EWMA and DCC correlation, filtered historical
@@ -37,7 +53,7 @@ hist_window = 180  # days in the historical-simulation window
 n_sims = 20_000  # filtered historical simulation paths
 seed = 20200312
 notional = 1_000_000.0  # USD per leg
-crash_day = "2020-03-12"  # the COVID crash: BTC -39% and ETH -44% (log) in one UTC day
+crash_day = "2020-03-12"  # the COVID crash: the largest one-day fall of BTC and ETH
 grid_quantile = 0.995  # coverage of the calibrated price range
 option_days = 30  # days to expiry of the options
 
@@ -50,12 +66,15 @@ import pandas as pd
 import seaborn as sns
 
 from riskkit.datasets import load_prices, load_returns
+from riskkit.display import amount, pct, say
 from riskkit.events import event_window, pre_event
 from riskkit.options import (
     DERIBIT_BTC_PRICE_RANGE,
+    black76_price,
     book_greeks,
     calibrate_grid,
     deribit_grid_margin,
+    greeks,
     make_book,
     scenario_pnl,
     span_margin,
@@ -117,7 +136,7 @@ corr = pd.DataFrame(
 fig, ax = plt.subplots(figsize=(9, 3.5))
 corr.loc["2018-06":].plot(ax=ax, lw=1)
 ax.axvline(crash, color="k", ls=":", lw=1)
-ax.set(ylabel="BTC/ETH correlation", xlabel="date", title="Correlation forecasts")
+ax.set(ylabel="BTC/ETH correlation", xlabel="date", title="Figure 7.1. Correlation forecasts")
 plt.show()
 event_window(corr, crash, before=3).round(3)
 
@@ -130,9 +149,12 @@ for col in corr.columns:
         f"up to {week[col].max():.2f} in the crash week"
     )
 
+# %%
+assert (week.max() > calm.max()).all() and (calm.min() > 0.4).all()
+
 # %% [markdown]
 # The correlation was already high before the crash and rose further in the crash week
-# (printed above): the two coins traded as one asset.
+# (printed and checked above): the two coins traded as one asset.
 
 # %% [markdown]
 # ## 3. Offsets over time: long/long and long BTC / short ETH
@@ -158,7 +180,7 @@ for ax, name in zip(axes, books, strict=True):
     for method in ("ewma", "historical"):
         paths[(name, method)]["offset_ratio"].loc["2019-01":"2020-06"].plot(ax=ax, label=method)
     ax.axvline(crash, color="k", ls=":", lw=1)
-    ax.set(title=name, ylabel="offset / sum of single margins", xlabel="date")
+    ax.set(title=f"Figure 7.2. {name}", ylabel="offset / sum of single margins", xlabel="date")
     ax.legend()
 plt.show()
 
@@ -174,13 +196,49 @@ summary = pd.DataFrame(
 ).T
 summary.round(3)
 
+# %%
+ll_off = summary.loc["long BTC / long ETH", "offset_ratio"]
+ls_off = summary.loc["long BTC / short ETH", "offset_ratio"]
+assert ll_off.max() < 0.05 and ll_off.iloc[-1] < ll_off.iloc[0] and ls_off.iloc[-1] > ls_off.iloc[0]
+say(
+    f"Long/long offset: {pct(ll_off.iloc[0])} of the sum on {ll_off.index[0]}, "
+    f"{pct(ll_off.iloc[-1])} on {ll_off.index[-1]}; long/short: {pct(ls_off.iloc[0], 0)} and "
+    f"{pct(ls_off.iloc[-1], 0)}."
+)
+
 # %% [markdown]
-# **What it means.** For the long/long book the offset was small before the crash (a few
-# percent of the sum, table above) and shrank further as correlation rose: margining the
+# **What it means.** For the long/long book the offset was small before the crash (printed
+# above) and shrank further as correlation rose: margining the
 # portfolio saved nothing exactly when margin mattered. The long/short book is a hedge; its
 # offset *grows* with correlation, and its risk is the opposite move, a *fall* in correlation
 # (decoupling). Which direction of correlation is a stress depends on the signs of the
 # positions: the closed form below shows both.
+#
+# **The normal-ES offset.** For jointly normal returns with volatilities $\sigma_i$ over the
+# horizon, correlation $\rho$ and signed notionals $N_i$, every ES is a multiple of a standard
+# deviation, $k = \varphi(\Phi^{-1}(\alpha))/(1-\alpha)$:
+# $$S = k \sum_i |N_i|\,\sigma_i, \qquad P = k\sqrt{N^\top \Sigma N}, \qquad
+# \text{offset ratio} = \frac{S - P}{S} = 1 - \frac{\sqrt{N_1^2\sigma_1^2 + N_2^2\sigma_2^2 + 2\rho N_1 N_2 \sigma_1\sigma_2}}{|N_1|\sigma_1 + |N_2|\sigma_2}.$$
+# $k$ cancels: the offset depends only on the correlation and the ratio of the two risks.
+#
+# **By hand**, against `offset_vs_correlation` at one correlation:
+
+# %%
+from scipy import stats
+
+rho_0 = 0.9
+s1, s2 = pre_event(returns, crash).std().to_numpy()
+n1, n2 = notional, notional
+k_es = stats.norm.pdf(stats.norm.ppf(level)) / (1 - level)
+S_hand = k_es * (abs(n1) * s1 + abs(n2) * s2)
+P_hand = k_es * np.sqrt((n1 * s1) ** 2 + (n2 * s2) ** 2 + 2 * rho_0 * n1 * n2 * s1 * s2)
+closed = offset_vs_correlation([s1, s2], [n1, n2], [rho_0], level, "es").iloc[0]
+assert np.isclose(S_hand, closed["sum_single"]) and np.isclose(P_hand, closed["portfolio"])
+assert np.isclose(1 - P_hand / S_hand, closed["offset_ratio"])
+assert np.isclose(P_hand + 0.2 * (S_hand - P_hand), closed["margin"])  # the 80% cap
+print(
+    f"rho = {rho_0}: S = {S_hand:,.0f}, P = {P_hand:,.0f} USD, offset ratio {1 - P_hand / S_hand:.2%}"
+)
 
 # %%
 vol_now = (
@@ -196,7 +254,7 @@ ax.axvspan(corr.loc["2019":, ewma_col].min(), corr.loc["2019":, ewma_col].max(),
 ax.set(
     xlabel="BTC/ETH correlation",
     ylabel="offset / sum of single margins",
-    title="Normal ES offset against correlation (shaded: EWMA range since 2019)",
+    title="Figure 7.3. Normal ES offset against correlation (shaded: EWMA range since 2019)",
 )
 ax.legend()
 plt.show()
@@ -231,11 +289,24 @@ print(
 )
 fhs_table.round(0)
 
+# %%
+ls = fhs_table["long BTC / short ETH"]
+assert 0.8 < ll["realised loss"] / ll["ES portfolio"] < 1.25  # of the order of the ES
+assert ll["margin"] / ll["ES portfolio"] < 1.01  # the cap changes little
+assert ls["realised loss"] < 0.25 * ls["ES portfolio"] and ls["margin"] > 1.2 * ls["ES portfolio"]
+say(
+    f"""
+    The loss that followed over the crash days was {ll["realised loss"] / ll["ES portfolio"]:.2f}
+    times the 2-day ES of the long/long book; its offset was tiny, so the 80% cap adds
+    {pct(ll["margin"] / ll["ES portfolio"] - 1, 1)}. The hedged long/short book lost
+    {amount(ls["realised loss"])} USD over those days; for it the offset is
+    {pct(1 - ls["ES portfolio"] / ls["ES sum_single"], 0)} of the sum, and the cap (Art. 27(4))
+    keeps a fifth of it as margin, {pct(ls["margin"] / ls["ES portfolio"] - 1, 0)} above the
+    portfolio ES."""
+)
+
 # %% [markdown]
-# The ES of the long/long book (printed above) was of the order of the loss that followed over
-# the crash days; its offset was tiny, so the 80% cap changes little. The hedged long/short
-# book lost little over those days; for it the offset is most of the sum,
-# and the cap (Art. 27(4)) keeps a fifth of it as margin, a large add-on over the portfolio ES.
+#
 # A correlation stress shows what the same model says if the correlation forecast is replaced by
 # 0.98 (long/long) or by 0.5 (long/short decoupling):
 
@@ -282,12 +353,20 @@ ax.axvline(
     ls="--",
     label=f"Deribit BTC range {DERIBIT_BTC_PRICE_RANGE:.0%}",
 )
-ax.set(xlabel="|1-day move| (fraction of price)", ylabel="density", yscale="log")
+ax.set(
+    xlabel="|1-day move| (fraction of price)",
+    ylabel="density",
+    yscale="log",
+    title="Figure 7.4. BTC's 1-day moves since 2013",
+)
 ax.legend()
 plt.show()
 
+# %%
+assert cal.price_range > DERIBIT_BTC_PRICE_RANGE and cal_h.price_range > cal.price_range
+
 # %% [markdown]
-# BTC's one-day move at this quantile since 2013 (printed above) is wider than the 16% Deribit
+# BTC's one-day move at this quantile since 2013 (printed above) is wider than the range Deribit
 # publishes for BTC (Deribit support, "Portfolio Margin"); a venue liquidating within hours
 # needs less than a one-day move, a CCP with a 2-day margin period needs more.
 
@@ -297,6 +376,19 @@ plt.show()
 # Books on the day before `crash_day`, options on the BTC future (Black-76, `r = 0`),
 # `option_days` days to expiry. Without implied vols we use the GARCH volatility forecast
 # (annualised with 365 days) as the options' volatility. Quantities in BTC.
+#
+# **Black-76.** A call on a futures price $F$ with strike $K$, expiry $T$ (years of 365 days),
+# volatility $\sigma$ (per $\sqrt{\text{year}}$) and rate $r$ is worth
+# $$c = e^{-rT}\left[F\,N(d_1) - K\,N(d_2)\right], \quad d_{1,2} = \frac{\ln(F/K) \pm \sigma^2 T/2}{\sigma\sqrt T},$$
+# and a put $p = c - e^{-rT}(F - K)$. The Greeks, with their **units** (here $r = 0$):
+#
+# | Greek | call | unit |
+# |---|---|---|
+# | delta $\partial c/\partial F$ | $e^{-rT}N(d_1)$ | BTC (USD per USD of $F$) |
+# | gamma $\partial^2 c/\partial F^2$ | $e^{-rT}\varphi(d_1)/(F\sigma\sqrt T)$ | per USD |
+# | vega $\partial c/\partial \sigma$ | $e^{-rT}F\varphi(d_1)\sqrt T$ | USD per **1.00** of volatility (divide by 100 for one vol point) |
+# | theta $-\partial c/\partial T$ | $-e^{-rT}F\varphi(d_1)\sigma/(2\sqrt T) + r c$ | USD per **year** (divide by 365 for one day) |
+
 
 # %%
 F = float(load_prices("BTC").loc[before, "BTC"])  # close of the 11 March bar
@@ -315,12 +407,53 @@ covered = make_book(
     ]
 )
 print(f"F = {F:,.0f} USD, vol = {sigma:.2f}")
-pd.DataFrame({"short straddle": book_greeks(straddle, F), "covered call": book_greeks(covered, F)})
+bg = pd.DataFrame(
+    {"short straddle": book_greeks(straddle, F), "covered call": book_greeks(covered, F)}
+)
+bg.index = [
+    f"{g} ({u})"
+    for g, u in zip(
+        bg.index, ["USD", "BTC", "1/USD", "USD per 1.00 vol", "USD per year"], strict=True
+    )
+]
+vega_st = book_greeks(straddle, F)["vega"]
+theta_st = book_greeks(straddle, F)["theta"]
+say(
+    f"The short straddle's vega of {amount(vega_st)} USD per 1.00 of volatility is "
+    f"{amount(vega_st / 100, 2)} USD per vol point; its theta of {amount(theta_st)} USD per year "
+    f"is {amount(theta_st / 365, 2)} USD earned per day of time decay."
+)
+bg
+
+# %% [markdown]
+# **By hand: Black-76 and its vega and theta**, for the short straddle's call, against
+# `riskkit.options.greeks`:
+
+# %%
+K_c = 8000
+d1 = (np.log(F / K_c) + sigma**2 * T / 2) / (sigma * np.sqrt(T))
+d2 = d1 - sigma * np.sqrt(T)
+call_hand = F * stats.norm.cdf(d1) - K_c * stats.norm.cdf(d2)
+vega_hand = F * stats.norm.pdf(d1) * np.sqrt(T)
+theta_hand = -F * stats.norm.pdf(d1) * sigma / (2 * np.sqrt(T))
+g_ = greeks(F, K_c, T, sigma, kind="call")
+assert (
+    np.isclose(call_hand, g_.price)
+    and np.isclose(vega_hand, g_.vega)
+    and np.isclose(theta_hand, g_.theta)
+)
+bump = 1e-4  # the vega is a derivative per 1.00 of vol: check with a finite difference
+fd = (black76_price(F, K_c, T, sigma + bump) - black76_price(F, K_c, T, sigma - bump)) / (2 * bump)
+assert np.isclose(fd, vega_hand, rtol=1e-6)
+print(
+    f"call {call_hand:,.2f} USD; vega {vega_hand:,.1f} USD per 1.00 of vol = {vega_hand / 100:,.2f} per "
+    f"vol point; theta {theta_hand:,.0f} USD per year = {theta_hand / 365:,.2f} per day"
+)
 
 # %% [markdown]
 # Margins by method (USD per book): the Deribit-style grid with the published BTC parameters
-# (+-16% in 9 buckets, vol up 50% / down 25%, scaled by `(30/days)^0.3`), the same grid with the
-# calibrated range, SPAN's 16 scenarios with the calibrated range, and a 1-day FHS VaR/ES by full
+# ($\pm 16\%$ in 9 buckets, vol up $50\%$ / down $25\%$, scaled by `(30/days)^0.3`), the same grid with the
+# calibrated range, SPAN's sixteen scenarios with the calibrated range, and a 1-day FHS VaR/ES by full
 # revaluation (vol unchanged), plus the "delta-only" margin `|delta| F R`.
 
 # %%
@@ -350,14 +483,22 @@ for shock in grid.columns:
     ax.plot(grid.index, -grid[shock], label=f"vol shock {shock:+.2f}")
 ax.axvspan(-cal.price_range, cal.price_range, alpha=0.1, label="calibrated grid range")
 ax.axhline(table["short straddle"][f"FHS ES {level}"], color="k", ls=":", label="FHS ES")
-ax.set(xlabel="price move (fraction)", ylabel="loss (USD)", title="Short straddle: loss surface")
+ax.set(
+    xlabel="price move (simple return, fraction)",
+    ylabel="loss (USD)",
+    title="Figure 7.5. Short straddle: loss surface",
+)
 ax.legend(fontsize=8)
 plt.show()
+
+# %%
+st = pd.DataFrame(table)["short straddle"]
+assert st[f"FHS ES {level}"] < st[f"grid (calibrated {cal.price_range:.0%})"]
 
 # %% [markdown]
 # **What it means.** The short straddle's loss is largest at the edges of the grid with vol up,
 # so the grid margin is set by the range `R`; FHS, which draws 1-day moves from a GARCH model on
-# a quiet day, asks for less. The covered call's loss is dominated by the future on a fall, and
+# a quiet day, asks for less (checked above). The covered call's loss is dominated by the future on a fall, and
 # its short call cushions it by at most the premium received. On `crash_day` BTC fell far
 # beyond every grid (the move is printed below); the loss of each book, vol unchanged and up:
 
@@ -367,7 +508,8 @@ realised = {
     name: -scenario_pnl(book, F, [move], [0.0, 0.5]).iloc[0]
     for name, book in (("short straddle", straddle), ("covered call", covered))
 }
-print(f"BTC move on {crash.date()}: {move:.1%}")
+print(f"BTC move on {crash.date()}: {move:.1%} (simple return)")
+assert abs(move) > cal.price_range
 pd.DataFrame(realised).round(0)
 
 # %% [markdown]
@@ -380,8 +522,13 @@ pd.DataFrame(realised).round(0)
 tay = taylor_vs_full(straddle, F, np.round(np.linspace(-0.4, 0.4, 81), 3))
 fig, ax = plt.subplots(figsize=(7, 3.5))
 tay[["full", "delta", "delta_gamma"]].plot(ax=ax)
-ax.set(xlabel="price move (fraction)", ylabel="P&L (USD)", title="Short straddle: Taylor vs full")
+ax.set(
+    xlabel="price move (simple return, fraction)",
+    ylabel="P&L (USD)",
+    title="Figure 7.6. Short straddle: Taylor vs full",
+)
 plt.show()
+assert (tay.loc[[-0.3, 0.3], "delta_gamma"] < tay.loc[[-0.3, 0.3], "full"]).all()
 tay.loc[[-0.3, -0.1, 0.1, 0.3], ["full", "delta", "delta_gamma", "error_delta_gamma"]].round(0)
 
 # %% [markdown]
@@ -392,12 +539,168 @@ tay.loc[[-0.3, -0.1, 0.1, 0.3], ["full", "delta", "delta_gamma", "error_delta_ga
 #
 # ## Exercises
 #
-# 1. Recompute the offset paths of section 3 at 99.5% with `measure="var"` and a 90-day
-#    historical window. When does VaR give a *negative* offset (portfolio margin above the sum),
-#    and what does `capped_margin` then charge?
-# 2. In section 4, replace `correlation="dcc"` by `"empirical"` and compare the 2-day ES of the
-#    long/long book. Which choice reacted more to the high correlation of early March 2020?
-# 3. Calibrate the grid with `horizon=2` and `grid_quantile=0.999`. How do the straddle's grid
-#    and SPAN margins change, and how far is the calibrated range from the 12 March move?
-# 4. Add a long 30-day put at 7,000 to the short straddle (a "protected" straddle) and compare
-#    its grid margin with the delta-gamma approximation of section 7 at a 30% fall.
+# ```{exercise} VaR offsets can be negative (★★ medium)
+# :label: ex-07-1
+# Two independent positions each lose 100 with probability 0.8%, 10 with probability 5% and
+# nothing otherwise. Compute
+# the 99% VaR and ES of each and of their sum (`riskkit.risk.empirical_var_es` with the exact
+# probabilities as `weights`), and what `capped_margin` charges for the pair. Then check whether
+# the 99.5% historical VaR offset of the long/long book of section 3 (90-day window) was ever
+# negative.
+# ```
+#
+# ````{solution-start} ex-07-1
+# :class: dropdown
+# ````
+
+# %%
+from riskkit.risk import empirical_var_es
+
+p_d = 0.008
+x_one, w_one = np.array([0.0, 10.0, 100.0]), np.array([1 - 0.05 - p_d, 0.05, p_d])
+single = empirical_var_es(x_one, 0.99, weights=w_one)
+x_two = (x_one[:, None] + x_one[None, :]).ravel()  # independent: all pairs of outcomes
+w_two = (w_one[:, None] * w_one[None, :]).ravel()
+pair = empirical_var_es(x_two, 0.99, weights=w_two)
+assert pair[0] > 2 * single[0] and pair[1] <= 2 * single[1] + 1e-9
+var_path = rolling_offset(
+    returns, books["long BTC / long ETH"], 0.995, "var", method="historical", window=90
+).table
+n_neg = int((var_path["offset_ratio"] < 0).sum())
+say(
+    f"Each position: VaR {single[0]:.0f}, ES {single[1]:.0f}; the pair: VaR {pair[0]:.0f}, ES "
+    f"{pair[1]:.0f}. The VaR offset is negative; `capped_margin` charges "
+    f"{capped_margin(2 * single[0], pair[0])['margin']:.0f}. In the data the long/long VaR offset "
+    f"was negative on {n_neg} of {len(var_path.dropna())} dates."
+)
+
+# %% [markdown]
+# VaR is not subadditive: each position alone stays below its 1% tail (0.8% chance of the large loss),
+# the pair does not ($1 - (1 - 0.008)^2 \approx 1.6\%$ chance that at least one loses). `capped_margin` then charges
+# the portfolio margin itself: a negative offset passes no reduction on. ES is subadditive, so
+# its offset is never negative. With two highly correlated coins the tail events coincide and
+# the VaR offset stayed non-negative; it is books of rare, independent jumps (defaults, depegs)
+# where the VaR of the sum exceeds the sum.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} DCC or empirical correlation (★★ medium)
+# :label: ex-07-2
+# In section 4, replace `correlation="dcc"` by `"empirical"` and compare the 2-day ES of the
+# long/long book. Which reacted more to the high correlation of early March 2020?
+# ```
+#
+# ````{solution-start} ex-07-2
+# :class: dropdown
+# ````
+
+# %%
+es_by = {}
+for corr_kind in ("dcc", "empirical"):
+    kw = {"dcc": dcc_pre} if corr_kind == "dcc" else {}
+    res_ = portfolio_fhs(
+        pre,
+        books["long BTC / long ETH"],
+        level,
+        horizon,
+        5000,
+        seed=seed,
+        correlation=corr_kind,
+        **kw,
+    )
+    es_by[corr_kind] = res_.margin(level, "es")
+pd.DataFrame(es_by).round(0)
+
+# %% [markdown]
+# DCC re-correlates the residuals with the correlation forecast for the day, which was at the
+# top of its range before the crash; the empirical choice keeps the average dependence of the
+# whole window. For a long/long book the higher correlation means a higher portfolio ES and a
+# smaller offset.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} A wider grid (★ easy)
+# :label: ex-07-3
+# Calibrate the grid with `horizon=2` and a 99.9% quantile. How do the short straddle's grid and
+# SPAN margins change, and how far is the calibrated range from the 12 March move?
+# ```
+#
+# ````{solution-start} ex-07-3
+# :class: dropdown
+# ````
+
+# %%
+cal_w = calibrate_grid(btc, horizon=2, quantile=0.999, lam=lam)
+wide = {
+    "range": {"1-day 99.5%": cal.price_range, "2-day 99.9%": cal_w.price_range},
+    "grid": {
+        "1-day 99.5%": deribit_grid_margin(straddle, F, price_range=cal.price_range).initial,
+        "2-day 99.9%": deribit_grid_margin(straddle, F, price_range=cal_w.price_range).initial,
+    },
+    "SPAN": {
+        "1-day 99.5%": span_margin(straddle, F, cal.price_range, vol_scan_range=0.25).initial,
+        "2-day 99.9%": span_margin(straddle, F, cal_w.price_range, vol_scan_range=0.25).initial,
+    },
+}
+wide = pd.DataFrame(wide)
+growth = wide.iloc[1] / wide.iloc[0]
+say(
+    f"12 March move: {pct(move)}; the 2-day 99.9% range is {pct(cal_w.price_range)}, "
+    + ("beyond" if cal_w.price_range > abs(move) else "short of")
+    + f" it. Range x{growth['range']:.2f}, grid margin x{growth['grid']:.2f}, SPAN x{growth['SPAN']:.2f}."
+)
+wide
+
+# %% [markdown]
+# Beyond the strikes a short straddle loses about one USD per USD of move, so its worst grid
+# loss grows roughly in proportion to the range (the ratios above); SPAN, whose scenarios are
+# fractions of the range, reacts a little more. Only a 2-day range at 99.9% reaches the size of
+# the March 2020 move: a 1-day grid at 99.5% is a margin for ordinary days, not for that one.
+#
+# ````{solution-end}
+# ````
+
+# %% [markdown]
+# ```{exercise} A protected straddle (★★ medium)
+# :label: ex-07-4
+# Add a long 30-day put at 7,000 to the short straddle and compare its grid margin with the
+# short straddle's, and its delta-gamma approximation with full revaluation at a 30% fall.
+# ```
+#
+# ````{solution-start} ex-07-4
+# :class: dropdown
+# ````
+
+# %%
+protected = make_book(
+    [
+        {"instrument": "call", "quantity": -1, "strike": 8000, "expiry": T, "vol": sigma},
+        {"instrument": "put", "quantity": -1, "strike": 8000, "expiry": T, "vol": sigma},
+        {"instrument": "put", "quantity": 1, "strike": 7000, "expiry": T, "vol": sigma},
+    ]
+)
+tay_p = taylor_vs_full(protected, F, np.array([-0.3]))
+grid_p = deribit_grid_margin(protected, F, price_range=cal.price_range).initial
+grid_s = deribit_grid_margin(straddle, F, price_range=cal.price_range).initial
+tay_s = taylor_vs_full(straddle, F, np.array([-0.3]))
+assert tay_p["full"].iloc[0] > tay_s["full"].iloc[0]  # the put protects on a fall
+say(
+    f"Grid margin: protected {amount(grid_p)} USD against {amount(grid_s)} USD for the short "
+    f"straddle. At a 30% fall: full revaluation {amount(tay_p['full'].iloc[0])} USD (straddle "
+    f"{amount(tay_s['full'].iloc[0])}), delta-gamma {amount(tay_p['delta_gamma'].iloc[0])} USD."
+)
+tay_p[["full", "delta", "delta_gamma"]].round(0)
+
+# %% [markdown]
+# The long put caps the loss on a fall below 7,000. The grid margin is the worst scenario of
+# the grid, which for a short straddle may sit on the *upside* (a rally with volatility up),
+# where the put does not help: protection on one side lowers the margin only if that side set
+# it. The delta-gamma approximation uses the book's gamma at today's price and extrapolates a
+# parabola: at a 30% fall it misses the put's floor, the reason venues revalue on a grid.
+#
+# ````{solution-end}
+# ````

@@ -47,6 +47,7 @@ from riskkit.data._frame import OHLCV_COLUMNS, PRICE_COLUMNS
 from riskkit.data.cleaning import (
     CHANGE_COLUMNS,
     clean,
+    clip_range_spikes,
     drop_bogus_first_bar,
     drop_duplicate_timestamps,
     drop_inconsistent_bars,
@@ -123,6 +124,7 @@ __all__ = [
     "drop_partial_bars",
     "drop_off_grid_rows",
     "drop_bogus_first_bar",
+    "clip_range_spikes",
     "mask_repeated_rows",
     "example_exports",
     "KLINE_COLUMNS",

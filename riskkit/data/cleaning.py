@@ -3,7 +3,8 @@
 Each step (:func:`sort_by_time`, :func:`drop_duplicate_timestamps`,
 :func:`drop_nonpositive_prices`, :func:`drop_missing_prices`, :func:`drop_inconsistent_bars`,
 :func:`drop_partial_bars`, :func:`drop_off_grid_rows`, :func:`drop_bogus_first_bar`,
-:func:`mask_repeated_rows`, :func:`mask_stale_runs`, :func:`mask_bad_ticks`, :func:`mark_gaps`)
+:func:`mask_repeated_rows`, :func:`mask_stale_runs`, :func:`mask_bad_ticks`,
+:func:`clip_range_spikes`, :func:`mark_gaps`)
 returns the new frame *and* a table of what it changed (columns :data:`CHANGE_COLUMNS`), and logs
 a one-line summary to the ``riskkit.data`` logger; :func:`clean` applies several in order.
 Nothing is patched silently.
@@ -36,6 +37,7 @@ __all__ = [
     "mask_repeated_rows",
     "mask_stale_runs",
     "mask_bad_ticks",
+    "clip_range_spikes",
     "mark_gaps",
     "clean",
 ]
@@ -563,6 +565,68 @@ def mask_bad_ticks(
     return _drop_or_nan(frame, mask, "nan", "mask_bad_ticks", why, name)
 
 
+def clip_range_spikes(
+    prices: pd.DataFrame,
+    jump_sigma: float = 8.0,
+    jump_window: int = 61,
+    name: str = "prices",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pull each high or low flagged as a range spike by :func:`validate` back to the bar's body.
+
+    A flagged low becomes ``min(open, close)`` of its bar, a flagged high ``max(open, close)``;
+    the open, the close and every other bar are kept. This is the smallest change that removes
+    a bad print such as Bitstamp BTC's low of 1.50 USD on 2016-06-23 (open 600.51): the bar's
+    true low is unknown, and the body is the range the bar is known to have traded.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Price frame indexed by a DatetimeIndex with ``high``, ``low`` and ``close`` columns
+        (``open`` optional: without it the body is the close alone).
+    jump_sigma : float, default 8
+        Threshold of the ``range_spike`` check, in robust sigmas of close-to-close returns.
+    jump_window : int, default 61
+        Window (bars) of the robust sigma.
+    name : str
+        Label used in messages and in the ``riskkit.data`` log (file name).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The frame (same index, same columns) and one change row per value replaced:
+        ``action`` is ``"clipped to the bar's body"``, ``detail`` names the column and the old
+        and new values.
+
+    Raises
+    ------
+    DataError
+        If ``prices`` is not a price frame (see :func:`validate`) or lacks ``high``/``low``.
+    ConfigError
+        If ``jump_sigma <= 0``.
+    """
+    frame = _as_frame(prices, name)
+    missing = [c for c in ("high", "low") if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{name}: clip_range_spikes needs 'high' and 'low' columns; missing {missing}"
+        )
+    report = validate(frame, jump_sigma=jump_sigma, jump_window=jump_window, name=name, warn=False)
+    spikes = report.of("range_spike")
+    out = frame.copy()
+    body = out[["open", "close"]] if "open" in out.columns else out[["close"]]
+    dates, details = [], []
+    for column, rows in zip(spikes["column"], spikes["rows"], strict=True):
+        for r in rows:
+            old = float(out[column].iloc[r])
+            new = float(body.iloc[r].min() if column == "low" else body.iloc[r].max())
+            out.iloc[r, out.columns.get_loc(column)] = new
+            dates.append(out.index[r])
+            details.append(f"{column} {old:g} -> {new:g}")
+    changes = _changes("clip_range_spikes", dates, "clipped to the bar's body", details)
+    _log("clip_range_spikes", changes, name)
+    return out, changes
+
+
 def mark_gaps(
     prices: pd.DataFrame, freq: str | pd.Timedelta, name: str = "prices"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -664,6 +728,7 @@ def clean(
         "mask_repeated_rows": lambda f: mask_repeated_rows(f, name=name),
         "mask_stale_runs": lambda f: mask_stale_runs(f, name=name),
         "mask_bad_ticks": lambda f: mask_bad_ticks(f, name=name),
+        "clip_range_spikes": lambda f: clip_range_spikes(f, name=name),
     }
     unknown = [s for s in steps if s not in available]
     if unknown:

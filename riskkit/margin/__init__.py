@@ -48,7 +48,9 @@ from riskkit.margin.coverage import (
 from riskkit.margin.evaluate import evaluate_paths
 from riskkit.margin.export import (
     SCHEMA_VERSION,
+    add_sections,
     build_parameter_set,
+    extend_parameter_file,
     load_parameter_set,
     schema,
     schema_path,
@@ -70,6 +72,20 @@ from riskkit.margin.liquidation import (
     account_paths,
     insurance_fund,
     liquidation_penalty,
+)
+from riskkit.margin.perpetual import (
+    FundingCapCheck,
+    MarkLastComparison,
+    PerpetualAddon,
+    PerpetualSpec,
+    funding_basis_addon,
+    funding_cap_check,
+    funding_cap_table,
+    mark_price_replica,
+    mark_vs_last_liquidations,
+    perpetual_addon_table,
+    perpetual_addons,
+    published_funding_caps,
 )
 from riskkit.margin.rates import (
     TwoSidedRate,
@@ -102,6 +118,16 @@ from riskkit.margin.tiers import (
     maintenance_margin,
     tier_table,
 )
+from riskkit.margin.venue_sets import (
+    binance_brackets,
+    dydx_effective_imf,
+    dydx_liquidity_tier,
+    hyperliquid_maintenance,
+    hyperliquid_margin_table,
+    published_venue_sets,
+    venue_parameter_sets,
+    venue_sets_table,
+)
 from riskkit.margin.venues import (
     BINANCE_BTCUSDT_TIERS,
     VENUE_PARAMETERS,
@@ -115,6 +141,29 @@ from riskkit.margin.venues import (
 from riskkit.margin.waterfall import MarginWaterfall, margin_waterfall
 
 __all__ = [
+    # perpetual margin and venue parameter sets (issue 15)
+    "FundingCapCheck",
+    "MarkLastComparison",
+    "PerpetualAddon",
+    "PerpetualSpec",
+    "funding_basis_addon",
+    "funding_cap_check",
+    "funding_cap_table",
+    "mark_price_replica",
+    "mark_vs_last_liquidations",
+    "perpetual_addon_table",
+    "perpetual_addons",
+    "published_funding_caps",
+    "binance_brackets",
+    "dydx_effective_imf",
+    "dydx_liquidity_tier",
+    "hyperliquid_maintenance",
+    "hyperliquid_margin_table",
+    "published_venue_sets",
+    "venue_parameter_sets",
+    "venue_sets_table",
+    "add_sections",
+    "extend_parameter_file",
     "APC_OPTIONS",
     "APC_STRESS_METHODS",
     "BINANCE_BTCUSDT_TIERS",

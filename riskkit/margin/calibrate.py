@@ -470,12 +470,14 @@ def calibrate_asset(
             raise DataError(
                 f"{asset}: {len(returns)} daily returns from {returns.index[0]:%Y-%m-%d} to "
                 f"{returns.index[-1]:%Y-%m-%d}; window={settings.window} needs at least "
-                f"{settings.window + 30}"
+                f"{settings.window + 30}: start the data earlier (data.start) or shorten the "
+                "window (backtest.window)"
             )
         raise DataError(
             f"{asset}: {len(returns)} {clock.label} returns from "
             f"{returns.index[0]:%Y-%m-%d %H:%M} to {returns.index[-1]:%Y-%m-%d %H:%M}; "
-            f"window={settings.window} bars needs at least {settings.window + 30}"
+            f"window={settings.window} bars needs at least {settings.window + 30}: start the "
+            "data earlier (data.start) or shorten the window (backtest.window)"
         )
     est = default_estimator() if estimator is None else estimator
     im_layer, mm_layer = margin_layers(settings)
@@ -585,11 +587,11 @@ def calibrate_asset(
         )
     if len(failures):
         logger.warning(
-            "%s: %d model failure(s) (raw margin above %g of notional or not finite), last on "
+            "%s: %d model failure(s) (raw margin above %s of notional or not finite), last on "
             "%s: the last good margin was kept",
             asset,
             len(failures),
-            settings.model_failure_bound,
+            f"{settings.model_failure_bound:.0%}",
             f"{failures['date'].iloc[-1]:%Y-%m-%d %H:%M}",
         )
 

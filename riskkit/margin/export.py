@@ -6,6 +6,15 @@ settings of the run, and provenance: data hash and date ranges, model per asset,
 horizon, riskkit version, creation time. :func:`validate_parameter_set` checks the schema *and*
 the rules a schema cannot express (maintenance rate at most initial rate, contiguous tiers with a
 continuous maintenance margin) and reports every violation with its JSON path.
+
+Schema 1.3 adds two optional top-level sections: ``venue_parameter_sets`` (Binance brackets, a
+dYdX v4 liquidity tier and a Hyperliquid margin table per asset, in each venue's own fields:
+:func:`riskkit.margin.venue_parameter_sets`) and ``perpetual`` (funding and basis add-ons to the
+maintenance margin: :func:`riskkit.margin.perpetual_addons`), and ``lending_parameter_sets``
+(DeFi lending proposals per collateral/debt pair in Aave v3's on-chain fields:
+:func:`riskkit.defi.parameter_sets.lending_parameter_sets`). A file is stamped with the lowest
+version that describes it: without these sections it is written as 1.2, so a reader of 1.2
+files reads it unchanged. :func:`extend_parameter_file` adds them to a written file.
 """
 
 from __future__ import annotations
@@ -33,10 +42,20 @@ __all__ = [
     "validate_parameter_set",
     "write_parameter_set",
     "load_parameter_set",
+    "add_sections",
+    "extend_parameter_file",
 ]
 
-SCHEMA_VERSION = "1.2"
+#: newest schema version (the schema accepts 1.0 to 1.3)
+SCHEMA_VERSION = "1.3"
 KIND = "riskkit.margin_parameters"
+#: top-level sections introduced by each schema version after 1.2
+_SECTIONS_1_3 = ("venue_parameter_sets", "perpetual", "lending_parameter_sets")
+
+
+def _version_of(data: Mapping[str, Any]) -> str:
+    """The lowest schema version describing ``data``: 1.3 with a 1.3 section, else 1.2."""
+    return SCHEMA_VERSION if any(k in data for k in _SECTIONS_1_3) else "1.2"
 
 
 def schema_path() -> Path:
@@ -123,7 +142,7 @@ def build_parameter_set(
     stamp = when.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     prov = to_jsonable(dict(provenance))
     data = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": "1.2",  # raised to 1.3 by add_sections
         "kind": KIND,
         "created_utc": stamp,
         "riskkit_version": __version__,
@@ -150,7 +169,16 @@ def _path_str(path: Any) -> str:
 
 def _semantic_problems(data: Mapping[str, Any]) -> list[str]:
     """Rules the schema cannot express, for every asset whose structure allows checking them."""
+    from riskkit.defi.parameter_sets import lending_set_problems
+    from riskkit.margin.venue_sets import venue_set_problems
+
     out: list[str] = []
+    sets = data.get("venue_parameter_sets")
+    if isinstance(sets, Mapping):
+        out.extend(venue_set_problems(sets, "$.venue_parameter_sets"))
+    lending = data.get("lending_parameter_sets")
+    if isinstance(lending, Mapping):
+        out.extend(lending_set_problems(lending, "$.lending_parameter_sets"))
     assets = data.get("assets", {})
     if not isinstance(assets, Mapping):
         return out
@@ -330,3 +358,105 @@ def load_parameter_set(path: str | Path) -> dict[str, Any]:
         raise SchemaError(f"{p}: not valid JSON ({exc})") from None
     validate_parameter_set(data, source=str(p))
     return data
+
+
+def add_sections(
+    data: Mapping[str, Any],
+    *,
+    venue_sets: Any = (),
+    perpetual: Any = None,
+    horizon_days: float | None = None,
+    lending: Any = None,
+    ohlcv: Mapping[str, pd.DataFrame] | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """A copy of a parameter set with the 1.3 sections added, stamped 1.3 when one is added.
+
+    Parameters
+    ----------
+    data : mapping
+        A parameter set (:func:`build_parameter_set`).
+    venue_sets : sequence of {"binance", "dydx", "hyperliquid"}
+        Venue sets to write under ``venue_parameter_sets`` (none: no section).
+    perpetual : PerpetualSpec or mapping, optional
+        The ``perpetual`` configuration section (files per asset, quantile, horizon, side);
+        None: no section.
+    horizon_days : float, optional
+        Horizon of the perpetual add-on when the section sets none (the maintenance margin's
+        margin period of risk); default ``data["settings"]["horizon_days"]``.
+    lending : LendingSpec or mapping, optional
+        The ``lending`` configuration section: DeFi lending proposals per pair written under
+        ``lending_parameter_sets``; None: no section.
+    ohlcv : mapping of str to DataFrame, optional
+        The run's OHLCV bars per asset (needed with ``lending``: each collateral's returns and
+        last close).
+    seed : int, optional
+        Seed of the lending simulation (the run's seed).
+
+    Returns
+    -------
+    dict
+        Validated against the schema.
+    """
+    from riskkit.margin.perpetual import perpetual_addons
+    from riskkit.margin.venue_sets import venue_parameter_sets
+
+    out = dict(data)
+    if venue_sets:
+        out["venue_parameter_sets"] = venue_parameter_sets(out["assets"], venue_sets)
+    if perpetual is not None:
+        settings = out.get("settings") or {}
+        h = horizon_days
+        if h is None:
+            h = settings.get("mm_horizon_days") or settings.get("horizon_days") or 1.0
+        out["perpetual"] = to_jsonable(perpetual_addons(perpetual, out["assets"], float(h)))
+    if lending is not None:
+        from riskkit.defi.parameter_sets import lending_parameter_sets
+
+        out["lending_parameter_sets"] = to_jsonable(
+            lending_parameter_sets(lending, out["assets"], ohlcv or {}, seed)
+        )
+    out["schema_version"] = _version_of(out)
+    validate_parameter_set(out)
+    return out
+
+
+def extend_parameter_file(
+    path: str | Path, config: Any, data: Mapping[str, pd.DataFrame] | None = None
+) -> Path:
+    """Add the ``venue_parameter_sets``, ``perpetual`` and ``lending_parameter_sets`` sections
+    a run configures to its parameter file (rewritten in place, validated first).
+
+    Parameters
+    ----------
+    path : str or Path
+        A parameter file written by :func:`write_parameter_set`.
+    config : CalibrationConfig
+        Reads ``config.venue_parameter_sets``, ``config.perpetual`` and the maintenance
+        margin's horizon (``config.margin.mm_horizon_days``, else ``horizon_days``),
+        ``config.lending`` and the run's seed ``config.seed``.
+    data : mapping of str to DataFrame, optional
+        The run's OHLCV bars per asset (required when ``config.lending`` is set).
+
+    Returns
+    -------
+    Path
+        ``path``, unchanged when the configuration asks for neither section.
+    """
+    venue_sets = tuple(getattr(config, "venue_parameter_sets", ()) or ())
+    perpetual = getattr(config, "perpetual", None)
+    lending = getattr(config, "lending", None)
+    if not venue_sets and perpetual is None and lending is None:
+        return Path(path)
+    margin = config.margin
+    horizon = margin.mm_horizon_days or margin.horizon_days
+    out = add_sections(
+        load_parameter_set(path),
+        venue_sets=venue_sets,
+        perpetual=perpetual,
+        horizon_days=horizon,
+        lending=lending,
+        ohlcv=data,
+        seed=config.seed,
+    )
+    return write_parameter_set(out, path)

@@ -33,6 +33,9 @@ from riskkit.risk.closed_form import weighted_var_es
 
 __all__ = ["PortfolioRisk", "var_es", "portfolio_fhs"]
 
+#: paths x assets^2 per chunk of the DCC simulation (8 MB per N x N array of the chunk)
+_FHS_CHUNK_ELEMENTS = 1_000_000
+
 
 def var_es(losses: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     """Empirical VaR and ES of simulated losses, column by column.
@@ -251,7 +254,6 @@ def portfolio_fhs(
         L_hist = np.linalg.cholesky(R_path[:-1])
         # rows de-correlated by their own date's conditional correlation
         e = np.linalg.solve(L_hist, z[:, :, None])[:, :, 0]
-        Q = np.broadcast_to(dcc.Q[-1], (n_sims, N, N)).copy()
         first_corr = dcc.R[-1]
     elif isinstance(correlation, str):
         e = z
@@ -269,22 +271,31 @@ def portfolio_fhs(
         L_target = _chol(target)
         first_corr = target
 
+    # the dates of every step are drawn first (step by step, as the paths advance), then the
+    # paths are walked in chunks: the DCC state of all paths at once would be n_sims x N x N
+    # (200 MB for 10,000 paths of 50 assets, several times over in temporaries)
+    draws = [rng.integers(0, T, size=n_sims) for _ in range(h)]
     cum = np.zeros((n_sims, N))
-    s2 = np.broadcast_to(sig0**2, (n_sims, N)).copy()
-    for _ in range(h):
-        rows = e[rng.integers(0, T, size=n_sims)]
+    chunk = max(1, min(n_sims, _FHS_CHUNK_ELEMENTS // (N * N))) if use_dcc else n_sims
+    for lo in range(0, n_sims, chunk):
+        hi = min(lo + chunk, n_sims)
+        s2 = np.broadcast_to(sig0**2, (hi - lo, N)).copy()
         if use_dcc:
-            d = np.sqrt(np.einsum("sii->si", Q))
-            R = Q / (d[:, :, None] * d[:, None, :])
-            zs = np.einsum("sij,sj->si", np.linalg.cholesky(R), rows)
-            Q = (1 - a_ - b_) * dcc.qbar + a_ * zs[:, :, None] * zs[:, None, :] + b_ * Q
-        elif target is not None:
-            zs = rows @ L_target.T
-        else:
-            zs = rows
-        eps = np.sqrt(s2) * zs
-        cum += mu + eps
-        s2 = omega + (alpha + gamma * (eps < 0)) * eps**2 + beta * s2
+            Q = np.broadcast_to(dcc.Q[-1], (hi - lo, N, N)).copy()
+        for step in range(h):
+            rows = e[draws[step][lo:hi]]
+            if use_dcc:
+                d = np.sqrt(np.einsum("sii->si", Q))
+                R = Q / (d[:, :, None] * d[:, None, :])
+                zs = np.einsum("sij,sj->si", np.linalg.cholesky(R), rows)
+                Q = (1 - a_ - b_) * dcc.qbar + a_ * zs[:, :, None] * zs[:, None, :] + b_ * Q
+            elif target is not None:
+                zs = rows @ L_target.T
+            else:
+                zs = rows
+            eps = np.sqrt(s2) * zs
+            cum[lo:hi] += mu + eps
+            s2 = omega + (alpha + gamma * (eps < 0)) * eps**2 + beta * s2
 
     notional = pos.to_numpy()
     gains = notional * (np.expm1(cum) if pnl == "exact" else cum)

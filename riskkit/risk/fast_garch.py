@@ -22,10 +22,11 @@ from riskkit.exceptions import ConfigError, ConvergenceWarning
 from riskkit.risk._common import check_call, check_window, default_rng
 from riskkit.risk._garch_based import GarchFiltered
 from riskkit.risk.closed_form import normal_var_es, weighted_var_es
-from riskkit.volatility.fast import FastState
+from riskkit.volatility.fast import FastState, one_step_variance
 from riskkit.volatility.garch import GarchSpec, choose_scale
 from riskkit.volatility.recursion import (
     GarchParams,
+    backcast,
     filter_variance,
     forecast_variance,
     simulate_paths,
@@ -61,6 +62,16 @@ def _std_quantile_es(dist: str, level: float, nu: float) -> tuple[float, float]:
     es = np.exp(log_pdf) / p * (nu + q * q) / (nu - 1)
     s = np.sqrt((nu - 2) / nu)
     return float(q * s), float(es * s)
+
+
+def _next_variance(params: GarchParams, r: np.ndarray) -> float:
+    """``filter_variance(params, r)[-1]`` by the compiled pass of :mod:`riskkit.volatility.fast`
+    (the rolling engine's one-period forecast; equal to the reference filter to rounding, see
+    ``tests/test_fast_garch.py``)."""
+    bc = backcast(r - r.mean() if params.mean == "constant" else r)
+    gamma = params.gamma[0] if params.gamma else 0.0
+    theta6 = np.array([params.mu, params.omega, params.alpha[0], gamma, params.beta[0], 0.0])
+    return one_step_variance(r, theta6, bc)
 
 
 class FastGarch(GarchFiltered):
@@ -162,6 +173,8 @@ class FastGarch(GarchFiltered):
         of the analytic variance forecasts (GARCH returns are uncorrelated); the number
         :meth:`GarchFiltered.forecast_volatility` gives, without its simulation set-up."""
         r = np.asarray(returns, dtype=float)
+        if int(horizon) == 1:
+            return math.sqrt(_next_variance(params, r))
         sigma2 = filter_variance(params, r)
         return math.sqrt(float(np.sum(forecast_variance(params, r, int(horizon), sigma2=sigma2))))
 
@@ -183,10 +196,9 @@ class FastGarch(GarchFiltered):
         """
         lv, h = check_call(levels, horizon)
         r = check_window(returns, self.min_obs, type(self).__name__)
-        sigma2 = filter_variance(params, r)
         if h == 1:
             nu = params.shape[0] if params.dist == "t" else math.inf
-            sigma = math.sqrt(sigma2[-1])
+            sigma = math.sqrt(_next_variance(params, r))
             out = np.empty((len(lv), 2))
             for i, level in enumerate(lv):
                 q, es = _std_quantile_es(params.dist, level, nu)
@@ -198,5 +210,6 @@ class FastGarch(GarchFiltered):
             return params.draw(g, shape[::-1]).T
 
         g = default_rng(rng)
+        sigma2 = filter_variance(params, r)
         paths, _ = simulate_paths(params, r, h, self.n_sims, g, step_major, sigma2=sigma2)
         return weighted_var_es(-paths.sum(axis=1), None, lv)

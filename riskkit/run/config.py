@@ -77,9 +77,12 @@ from riskkit._settings import (
 from riskkit.bars import CALENDARS, parse_interval
 from riskkit.data._frame import OHLCV_COLUMNS as OHLCV_COLUMNS  # riskkit.config re-exports it
 from riskkit.data.options import ReadOptions
+from riskkit.defi.parameter_sets import LendingSpec, lending_config_problems
 from riskkit.exceptions import ConfigError
 from riskkit.margin.apc import APC_OPTIONS
+from riskkit.margin.perpetual import PerpetualSpec
 from riskkit.margin.settings import FROM_BACKTEST, MarginSettings, RefitEvery, WindowLength
+from riskkit.margin.venue_sets import VENUE_SETS
 
 __all__ = [
     "APC_METHODS",
@@ -122,7 +125,20 @@ BINANCE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h
 FILE_OPTIONS = tuple(f for f in ReadOptions.model_fields if f != "interval")
 EXECUTORS = ("processes", "serial", "threads", "local")
 #: sections of a configuration file, in the order :meth:`CalibrationConfig.to_dict` writes them
-SECTIONS = ("name", "data", "assets", "model", "margin", "backtest", "output", "run", "report")
+SECTIONS = (
+    "name",
+    "data",
+    "assets",
+    "model",
+    "margin",
+    "backtest",
+    "output",
+    "run",
+    "report",
+    "venue_parameter_sets",
+    "perpetual",
+    "lending",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,6 +509,9 @@ class ReportSpec(SettingsModel):
     """Where the other notebooks are executed."""
     timeout: Annotated[Int, Range(10)] = 1200
     """Seconds allowed per notebook cell."""
+    compare_with: Text | None = None
+    """Parameter file (or run directory) the report compares this run with; null: the latest
+    earlier run in output.directory whose every asset was calibrated."""
 
 
 def _report_shorthand(value: Any) -> Any:
@@ -619,6 +638,18 @@ class CalibrationConfig(SettingsModel):
         ReportSpec, BeforeValidator(_report_shorthand, json_schema_input_type=bool | ReportSpec)
     ] = Field(default_factory=ReportSpec)
     """true, false, or the report settings."""
+    venue_parameter_sets: tuple[
+        Annotated[str, Choice(VENUE_SETS, what="venue", verb="choose from")], ...
+    ] = ()
+    """Venue parameter sets written under ``venue_parameter_sets`` in the parameter file, from
+    the calibrated rates and tiers (binance, dydx, hyperliquid; empty: none)."""
+    perpetual: PerpetualSpec | None = None
+    """Funding and mark-index basis add-ons to the maintenance margin from each asset's
+    perpetual feeds (files per asset), written under ``perpetual`` (null: none)."""
+    lending: LendingSpec | None = None
+    """DeFi lending proposals (LTV, liquidation threshold and bonus, caps, Risk Steward steps)
+    per collateral/debt pair from the collateral's data of the run, written under
+    ``lending_parameter_sets`` (null: none)."""
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -671,6 +702,7 @@ class CalibrationConfig(SettingsModel):
                     for k in symbols
                     if k not in assets
                 ]
+        extra += lending_config_problems(data.get("lending"), assets)
         if errors or extra:
             raise merge_errors(errors, extra)
         return out
@@ -801,6 +833,9 @@ class CalibrationConfig(SettingsModel):
         for key in ("output", "report"):
             d.pop(key)
         d["run"] = {"seed": self.seed}
+        for key in ("venue_parameter_sets", "perpetual", "lending"):  # 1.3: left out when unset,
+            if not d.get(key):  # so the fingerprints of earlier configurations stay the same
+                d.pop(key, None)
         text = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -50,7 +50,8 @@ class RunWarning:
 
     def __str__(self) -> str:
         text = f"{self.category}: {self.message}"
-        return text if self.count == 1 else f"{text} (x{self.count})"
+        # the count of identical messages, said in words (not a bare "(x2)")
+        return text if self.count == 1 else f"{text} [raised {self.count} times]"
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (the form stored in ``run.json``)."""

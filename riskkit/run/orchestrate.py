@@ -15,7 +15,9 @@
                                     rolling forecasts (long and short) of each asset
         tables/<ASSET>/parameters.json
         figures/<ASSET>/<figure>.png and .svg
-        report/08_calibration_report.ipynb and .html
+        report/08_calibration_report.ipynb and .html (the committee's report, no code),
+        report/08_calibration_report_code.html (its appendix: the notebook with its code),
+        report/_static/mathjax/     MathJax for the formulas, so the HTML renders offline
 
 and copies the parameter file to a stable path (``reports/margin_parameters.json``).
 
@@ -56,6 +58,7 @@ import pandas as pd
 from riskkit.bars import BarClock
 from riskkit.config import CalibrationConfig, load_config
 from riskkit.exceptions import ConfigError, RiskkitError
+from riskkit.margin.export import extend_parameter_file
 from riskkit.parallel import (
     TaskFailure,
     executor_from_spec,
@@ -113,6 +116,8 @@ class AssetTask:
         (a name pickles for any executor; a function must be importable by the workers).
     clock : BarClock or None
         Bar interval and calendar of ``ohlcv`` (None: inferred by the calibrator).
+    progress : bool
+        Progress bar of the asset's rolling forecasts (over forecast dates or blocks).
     """
 
     asset: str
@@ -122,6 +127,7 @@ class AssetTask:
     inner_executor: Any = "serial"
     calibrator: str | Callable[..., Any] = DEFAULT_CALIBRATOR
     clock: BarClock | None = None
+    progress: bool = False
 
 
 @dataclass
@@ -196,7 +202,7 @@ def run_asset(task: AssetTask) -> AssetOutcome:
                 estimator=estimator,
                 seed=task.seed,
                 executor=task.inner_executor,
-                progress=False,
+                progress=task.progress,
                 clock=task.clock,
             )
     except Exception as exc:  # one asset's failure must not stop the others
@@ -296,7 +302,9 @@ def calibrate_assets(
         # one asset: run it here and give its rolling backtest the pool (created once, not once
         # per rolling_forecast call)
         with executor_from_spec(executor, max_workers=config.max_workers) as pool:
-            task = dataclasses.replace(tasks[0], inner_executor=pool)
+            # one asset: its rolling forecasts get the progress bar (several assets in parallel
+            # processes would draw over each other: the bar then counts assets)
+            task = dataclasses.replace(tasks[0], inner_executor=pool, progress=bool(progress))
             results = map_tasks(run_asset, [task], "serial", return_exceptions=True, progress=False)
     else:
         with executor_from_spec(executor, max_workers=config.max_workers) as pool:
@@ -347,6 +355,8 @@ class RunResult:
         ``signoff_checks.csv`` in the run directory); None when no parameter file was written.
         A failed check is the committee's verdict on the parameters, not a failure of the run:
         it does not make :attr:`ok` False.
+    latest : pathlib.Path or None
+        ``output.latest`` when this run replaced it; None when it was left unchanged.
     """
 
     run_dir: Path
@@ -358,6 +368,7 @@ class RunResult:
     report: Path | None = None
     warnings: list[RunWarning] = field(default_factory=list)
     signoff: pd.DataFrame | None = None
+    latest: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -512,6 +523,7 @@ def run_calibration(
     param_path: Path | None = None
     report_path: Path | None = None
     signoff: pd.DataFrame | None = None
+    latest: Path | None = None
     executor = config.executor if executor is None else executor
 
     def write_manifest() -> None:
@@ -573,11 +585,11 @@ def run_calibration(
             rec = bar_record(bar_clock(config, ohlcv), config)
             logger.info(
                 "asset %s: %s bars; window %d bars (%s), refit every %d bars, margin period of "
-                "risk %g day(s) = %g bars",
+                "risk %g day(s) = %g bar(s)",
                 asset,
                 rec["bar_interval"],
                 rec["window_bars"],
-                rec["window_span"],
+                rec["window_span"].removesuffix(" 00:00:00"),  # "500 days", not "... 00:00:00"
                 rec["refit_every_bars"],
                 rec["horizon_days"],
                 rec["horizon_bars"],
@@ -623,8 +635,10 @@ def run_calibration(
         if good:
             with _Stage("parameter file", errors, timings):
                 param_path = outputs.write_parameters(good, config, run_dir, loaded, started)
+                # venue sets, perpetual add-ons, DeFi lending proposals
+                extend_parameter_file(param_path, config, data)
                 logger.info("parameter file %s (%d asset(s))", param_path, len(good))
-                _copy_latest(config, param_path, failed)
+                latest = _copy_latest(config, param_path, failed)
         else:
             errors["parameter file"] = "no asset was calibrated: nothing to write"
             logger.error("no asset was calibrated: no parameter file")
@@ -663,7 +677,8 @@ def run_calibration(
                 else:
                     logger.info("sign-off: all %d checks passed", len(signoff))
         do_report = config.report.enabled if report is None else report
-        if do_report and param_path is not None:
+        if do_report:
+            # a failed run gets its report too: it says first, plainly, what failed
             with _Stage("report", errors, timings):
                 report_path = execute_report(run_dir, config.report.timeout)
                 logger.info("report %s", report_path.with_suffix(".html"))
@@ -699,6 +714,7 @@ def run_calibration(
         report=report_path,
         warnings=raised,
         signoff=signoff,
+        latest=latest,
     )
 
 
@@ -718,10 +734,12 @@ def bar_record(clock: BarClock, config: CalibrationConfig) -> dict[str, Any]:
     }
 
 
-def _copy_latest(config: CalibrationConfig, param_path: Path, failed: Mapping[str, str]) -> None:
-    """Copy the parameter file to ``output.latest``, unless an asset failed."""
+def _copy_latest(
+    config: CalibrationConfig, param_path: Path, failed: Mapping[str, str]
+) -> Path | None:
+    """Copy the parameter file to ``output.latest``, unless an asset failed; the copy or None."""
     if not config.output.latest:
-        return
+        return None
     if failed:
         # a margin engine reading the stable path must never get a file that silently lacks an
         # asset: the partial file stays in the run directory only
@@ -732,11 +750,12 @@ def _copy_latest(config: CalibrationConfig, param_path: Path, failed: Mapping[st
             ", ".join(failed),
             param_path,
         )
-        return
+        return None
     latest = Path(config.output.latest)
     latest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(param_path, latest)
     logger.info("copied to %s", latest)
+    return latest
 
 
 def demo_config(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskkit import display
 from riskkit.config import CalibrationConfig
 from riskkit.exceptions import RiskkitError
 from riskkit.run.diagnostics import RunWarning
@@ -323,33 +324,16 @@ class RunRecord:
                     f"{a} {s}: {r.zone} ({r.failures} failures)" for (a, s), r in bad.iterrows()
                 ),
             )
-        zones = []
-        for asset, tables in self.tables.items():
-            ct = tables.get("coverage_tests")
-            if ct is not None and "zone" in ct:
-                for r in ct.itertuples():
-                    # a ratio-defined MM has no level of its own: its rows are informational
-                    if r.zone not in ("green", "informational"):
-                        zones.append(f"{asset} {r.margin} {r.side}: {r.zone}")
+        if tl.empty:
+            add("VaR backtest in the green zone", False, "no out-of-sample forecast to test")
         if self.tables:
-            add(
-                "margin coverage in the green zone (each layer at its own level and horizon; "
-                "a ratio MM is informational)",
-                not zones,
-                "all green" if not zones else "; ".join(sorted(set(zones))),
-            )
-            short = []
-            for asset, tables in self.tables.items():
-                st = tables.get("stress")
-                if st is not None and "shortfall_im" in st:
-                    worst = pd.to_numeric(st["shortfall_im"], errors="coerce").max()
-                    if worst > 0:
-                        short.append(f"{asset}: worst IM shortfall {worst:.4g} of notional")
-            add(
-                "no stress scenario exceeds the IM (stress shortfall)",
-                not short,
-                "no shortfall" if not short else "; ".join(short),
-            )
+            for layer, name in (("im", "initial margin"), ("mm", "maintenance margin")):
+                add(*self._coverage_check(layer, name))
+            add(*self._stress_check())
+        else:
+            none = "no asset was calibrated: nothing to test"
+            add("margin coverage in the green zone", False, none)
+            add("worst stress shortfall of the IM within the insurance fund", False, none)
         mf = self.model_failures()
         if len(mf):
             counted = mf[mf["count"].fillna(0) > 0]
@@ -373,29 +357,158 @@ class RunRecord:
                     for r in counted.itertuples()
                 ),
             )
-        errors = int(self.quality.get("errors_raw", pd.Series(dtype=float)).fillna(0).sum())
-        add(
-            "no unresolved data defect",
-            all(
-                self.quality.get("rows_changed_by_cleaning", pd.Series(dtype=float)).fillna(0)
-                >= self.quality.get("errors_raw", pd.Series(dtype=float)).fillna(0)
-            )
-            if len(self.quality)
-            else False,
-            f"{errors} error-level defect(s) in the raw data, each removed by a logged cleaning "
-            "step"
-            if errors
-            else "no error-level defect in the raw data",
-        )
+        add(*self._data_check())
+        add(*self._partial_bar_check())
         if self.parameters is not None:
             ds = self.parameters["provenance"]["data"].get("dataset", {})
             if "sha256_matches_build" in ds:
                 add(
                     "bundled data file unchanged since it was built",
                     bool(ds["sha256_matches_build"]),
-                    f"sha256 {str(ds.get('sha256', ''))[:16]}...",
+                    f"sha256 {str(ds.get('sha256', ''))[:16]} (first 16 hex digits)",
                 )
         return pd.DataFrame(rows)
+
+    def _coverage_check(self, layer: str, name: str) -> tuple[str, bool, str]:
+        """Coverage of one margin layer: every side in the green zone (a ratio-defined MM has
+        no level of its own: its breach counts are informational)."""
+        bad, info, seen = [], [], False
+        for asset, tables in self.tables.items():
+            ct = tables.get("coverage_tests")
+            if ct is None or "zone" not in ct:
+                continue
+            for r in ct[ct["margin"] == layer].itertuples():
+                seen = True
+                if r.zone == "informational":
+                    info.append(f"{asset} {r.side}: {int(r.breaches)} breach(es) in {int(r.n)}")
+                elif r.zone != "green":
+                    bad.append(f"{asset} {r.side}: {r.zone} ({int(r.breaches)} in {int(r.n)})")
+        check = f"{name} ({layer.upper()}) coverage in the green zone"
+        if not seen:
+            return check, False, "no coverage test was computed for this layer"
+        if bad:
+            return check, False, "; ".join(sorted(set(bad)))
+        if info:
+            return (
+                check,
+                True,
+                "informational only: the layer is a ratio of the IM, with no level of its own; "
+                + "; ".join(sorted(set(info))),
+            )
+        return check, True, "all green (both sides, every asset)"
+
+    def _stress_check(self) -> tuple[str, bool, str]:
+        """Worst stress shortfall of the IM against the insurance fund of each asset."""
+        check = "worst stress shortfall of the IM within the insurance fund"
+        parts, passed = [], True
+        assets = (self.parameters or {}).get("assets") or {}
+        for asset, tables in self.tables.items():
+            st = tables.get("stress")
+            if st is None or "shortfall_im" not in st:
+                continue
+            short = pd.to_numeric(st["shortfall_im"], errors="coerce")
+            if not short.notna().any():
+                continue
+            row = st.loc[short.idxmax()]
+            worst = float(short.max())
+            fund = (assets.get(asset) or {}).get("insurance_fund_fraction")
+            fund_text = "not computed" if fund is None else f"{display.rate(fund)} of open interest"
+            if worst <= 0:
+                parts.append(f"{asset}: no shortfall in any scenario")
+                continue
+            ok = fund is not None and worst <= float(fund)
+            where = str(row["scenario"])
+            if str(row.get("side", "")) not in where:
+                where += f", {row['side']} position"
+            passed = passed and ok
+            parts.append(
+                f"{asset}: worst shortfall {display.pct(worst)} of notional ({where}) "
+                f"{'within' if ok else 'ABOVE'} the insurance fund ({fund_text})"
+            )
+        if not parts:
+            return check, False, "no stress table"
+        return check, passed, "; ".join(parts)
+
+    def _data_check(self) -> tuple[str, bool, str]:
+        """Every error-level defect of the raw data removed by a logged cleaning step, and
+        every asset's data loaded."""
+        check = "no unresolved data defect"
+        load_failed = {
+            a: v.get("error")
+            for a, v in self.manifest.get("assets", {}).items()
+            if v.get("status") != "ok" and v.get("stage") == "load data"
+        }
+        q = self.quality
+        if not len(q):
+            return check, False, "no data-quality table: the data were not checked"
+        if "asset" in q.columns and load_failed:
+            q = q[~q["asset"].isin(list(load_failed))]
+        errors = pd.to_numeric(q.get("errors_raw", pd.Series(dtype=float)), errors="coerce")
+        fixed = pd.to_numeric(
+            q.get("rows_changed_by_cleaning", pd.Series(dtype=float)), errors="coerce"
+        )
+        resolved = bool((fixed.fillna(0) >= errors.fillna(0)).all())
+        n = int(errors.fillna(0).sum())
+        evidence = (
+            f"{n} error-level defect(s) in the raw data, each removed by a logged cleaning step"
+            if n and resolved
+            else (
+                f"{n} error-level defect(s) in the raw data, not all removed by cleaning"
+                if n
+                else "no error-level defect in the raw data"
+            )
+        )
+        if load_failed:
+            evidence = (
+                "; ".join(f"{a}: data not loaded ({e})" for a, e in load_failed.items())
+                + "; other assets: "
+                + evidence
+            )
+        return check, resolved and not load_failed, evidence
+
+    def _partial_bar_check(self) -> tuple[str, bool, str]:
+        """Partial bars (a bar not covering its whole interval) dropped, not calibrated on."""
+        check = "no partial bar in the calibration data"
+        policy = getattr(self.config.data, "partial_bars", "drop")
+        q = self.quality
+        if not len(q) or "n_partial_bar" not in q.columns:
+            return check, True, f"no partial bar found (data.partial_bars: {policy})"
+        counts = pd.to_numeric(q["n_partial_bar"], errors="coerce").fillna(0).astype(int)
+        found = {a: int(n) for a, n in zip(q.get("asset", q.index), counts, strict=False) if n}
+        if not found:
+            return check, True, f"no partial bar found (data.partial_bars: {policy})"
+        listed = ", ".join(f"{a}: {n}" for a, n in found.items())
+        if policy == "keep":
+            return check, False, f"partial bars KEPT (data.partial_bars: keep): {listed}"
+        return (
+            check,
+            True,
+            f"partial bars dropped before calibration (data.partial_bars: {policy}): {listed}",
+        )
+
+    def quality_table(self) -> pd.DataFrame:
+        """``data_quality.csv`` for reading: dates and counts of an asset whose data could not
+        be loaded are missing (None), not the placeholders of the file (e.g. a negative
+        ``missing_days``), and ``loaded`` says which assets were."""
+        q = self.quality.copy()
+        if not len(q) or "asset" not in q.columns:
+            return q
+        status = self.manifest.get("assets", {})
+        failed = [
+            a
+            for a, v in status.items()
+            if v.get("status") != "ok" and v.get("stage") == "load data"
+        ]
+        bad = q["asset"].isin(failed)
+        for col in q.columns:
+            if col not in ("asset", "defects_raw"):
+                q[col] = q[col].astype(object)
+                q.loc[bad, col] = None
+        if "missing_days" in q.columns:
+            md = pd.to_numeric(q["missing_days"], errors="coerce")
+            q.loc[md < 0, "missing_days"] = None
+        q.insert(1, "loaded", ~bad)
+        return q
 
 
 def load_run(run_dir: str | os.PathLike[str]) -> RunRecord:

@@ -57,8 +57,17 @@ def backcast(resid: np.ndarray) -> float:
     the two agree to 1e-15.
     """
     tau = min(_TAU, resid.shape[0])
+    w = _BACKCAST_WEIGHTS[tau] if tau < len(_BACKCAST_WEIGHTS) else _backcast_weights(tau)
+    return float(np.dot(resid[:tau] ** 2, w))
+
+
+def _backcast_weights(tau: int) -> np.ndarray:
     w = _BACKCAST_LAMBDA ** np.arange(tau)
-    return float(np.dot(resid[:tau] ** 2, w / w.sum()))
+    return w / w.sum()
+
+
+#: the normalised weights for each window length up to 75 (the hot path of daily refits)
+_BACKCAST_WEIGHTS = [np.ones(0)] + [_backcast_weights(t) for t in range(1, _TAU + 1)]
 
 
 @dataclass(frozen=True)
@@ -330,14 +339,25 @@ def simulate_paths(
         sigma2 = filter_variance(params, r)
     draw = sampler if sampler is not None else params.draw
     z = np.asarray(draw(rng, (n_sims, horizon)), dtype=float)
+    if params.vol in ("GARCH", "GJR") and params.p == params.q == 1 and params.o <= 1:
+        # first-order GARCH/GJR (the common case): one compiled loop over paths and periods,
+        # the arithmetic of the general loop below (GARCH.simulate_step) in the same order
+        from riskkit.volatility.fast import simulate_garch11
+
+        gamma = params.gamma[0] if params.o else 0.0
+        return simulate_garch11(
+            z, float(sigma2[-1]), params.mu, params.omega, params.alpha[0], gamma, params.beta[0]
+        )
     process = params.process
     lags = params.n_lags
     e_hist = r[-lags:] - params.mu
     s2_hist = sigma2[-lags - 1 : -1]
-    # columns 0..lags-1: realised history; lags..lags+h-1: simulated periods
-    E = np.empty((n_sims, lags + horizon))
-    Z = np.empty((n_sims, lags + horizon))
-    S = np.empty((n_sims, lags + horizon))
+    # columns 0..lags-1: realised history; lags..lags+h-1: simulated periods. Column-major, so
+    # that the column of one period (all paths), which every step reads and writes, is
+    # contiguous in memory (about twice as fast as row-major for 10,000 paths)
+    E = np.empty((n_sims, lags + horizon), order="F")
+    Z = np.empty((n_sims, lags + horizon), order="F")
+    S = np.empty((n_sims, lags + horizon), order="F")
     E[:, :lags] = e_hist
     Z[:, :lags] = e_hist / np.sqrt(s2_hist)
     S[:, :lags] = process.transform(params, s2_hist)

@@ -60,6 +60,8 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/portfolio_scale.py
 	$(PY) benchmarks/validation.py
 	$(PY) benchmarks/scaling.py
+	$(PY) benchmarks/ml_challengers.py
+	$(PY) benchmarks/anomaly.py
 
 clean:
 	rm -rf reports .pytest_cache .ruff_cache book/_build

@@ -41,9 +41,8 @@
 # \end{cases}$$
 #
 # where $p$ is the unrealised PnL as a fraction of the margin deposited and $\ell$ the effective
-# leverage, notional over equity
-#
-# (Binance Futures FAQ, "What is Auto-Deleveraging"; BitMEX uses the same ranking).
+# leverage, notional over equity (Binance Futures FAQ, "What is Auto-Deleveraging"; BitMEX uses
+# the same ranking).
 #
 # The loss operator of a linear position of notional $N$ and direction $q = \pm 1$ over a log
 # return $R$ is $L = -q N (e^{R} - 1)$; a member's loss is the sum over its positions.

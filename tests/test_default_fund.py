@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin.default_fund import (
     adl_ranking,
     auto_deleverage,
@@ -81,16 +82,16 @@ def test_fund_contributions_are_pro_rata_and_sum_to_the_fund() -> None:
     assert shares["A"] == pytest.approx(160.0 * 100 / 285)
     by_margin = fund_contributions(100.0, MARGIN)  # margins 20, 20, 20, 40
     assert by_margin.tolist() == pytest.approx([20.0, 20.0, 20.0, 40.0])
-    with pytest.raises(ValueError, match="every member's basis is zero"):
+    with pytest.raises(DataError, match="every member's basis is zero"):
         fund_contributions(1.0, MARGIN * 0)
 
 
 def test_bad_inputs_are_named() -> None:
-    with pytest.raises(ValueError, match=r"no posted margin for members \['D'\]"):
+    with pytest.raises(DataError, match=r"no posted margin for members \['D'\]"):
         default_fund_size(LOSSES, MARGIN.drop("D"))
-    with pytest.raises(ValueError, match=r"negative amounts for \['B'\]"):
+    with pytest.raises(DataError, match=r"negative amounts for \['B'\]"):
         default_fund_size(LOSSES.assign(crash=[1.0, -2.0, 3.0, 4.0]), MARGIN)
-    with pytest.raises(ValueError, match="rule must be one of"):
+    with pytest.raises(ConfigError, match="rule must be one of"):
         default_fund_size(LOSSES, MARGIN, rule="cover-3")
 
 
@@ -170,7 +171,7 @@ def test_adl_score_worked_by_hand() -> None:
 def test_auto_deleverage_fills_the_queue_in_order() -> None:
     taken = auto_deleverage(2500.0, ACCOUNTS)
     assert taken.to_dict() == {"w": 1000.0, "y": 1500.0, "x": 0.0, "z": 0.0}
-    with pytest.raises(ValueError, match="exceeds the opposite side"):
+    with pytest.raises(DataError, match="exceeds the opposite side"):
         auto_deleverage(10_000.0, ACCOUNTS)
 
 
@@ -179,5 +180,5 @@ def test_reverse_stress_scale_matches_the_closed_form() -> None:
     notional, move, resources = 1_000.0, 0.10, 300.0
     scale = reverse_stress_scale(lambda s: notional * (1 - math.exp(-s * move)), resources)
     assert scale == pytest.approx(-math.log(1 - resources / notional) / move, rel=1e-10)
-    with pytest.raises(ValueError, match="survive"):
+    with pytest.raises(ConfigError, match="survive"):
         reverse_stress_scale(lambda s: notional * (1 - math.exp(-s * move)), 2_000.0)

@@ -75,6 +75,11 @@ def test_selection_rule(run):
     t["in_mcs"] = True
     t["pof_pvalue"] = 0.5
     assert select_model(t, "hs") == t["mean_im"].idxmin()
+    # a rejected breach rate disqualifies the cheapest model, at the backtests' test level
+    cheapest = t["mean_im"].idxmin()
+    t.loc[cheapest, "pof_pvalue"] = 0.03
+    assert select_model(t, "hs") != cheapest
+    assert select_model(t, "hs", test_level=0.99) == cheapest
 
 
 def test_config_errors_name_the_key(tmp_path):
@@ -106,6 +111,29 @@ def test_dynamic_margin_without_adjustment_is_the_calibrated_margin(run):
     pd.testing.assert_series_equal(same["mm"], cal.margin_path["mm"], check_names=False)
     moved = dynamic_margin(cal, r, calibration=250, min_calibration=100)
     assert not moved["im"].equals(cal.margin_path["im"])
+
+
+def test_dynamic_margin_of_an_own_mm_layer_without_adjustment_is_the_calibrated_one():
+    # an MM layer of its own (level and horizon of its own, not a ratio): with multiplier 1 the
+    # dynamic path scales the MM's raw rate by the same APC factor as calibrate_asset does
+    from riskkit.margin import calibrate_asset
+    from riskkit.margin._common import log_returns_from_ohlcv
+    from riskkit.ml.protocol import dynamic_margin
+
+    hourly = synthetic_hourly_bars("2022-01-01", "2023-06-30 23:30", seed=5).iloc[:-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        daily = resample_ohlcv(hourly, "1D")
+        s = MarginSettings(
+            window=250, refit_every=100, horizon_days=2, mm_level=0.95, mm_horizon_days=1
+        )
+        cal = calibrate_asset("SYN", daily, s, estimator=HistoricalSimulation(), progress=False)
+    assert "raw_mm" in cal.margin_path  # the own-layer branch, not the ratio one
+    same = dynamic_margin(
+        cal, log_returns_from_ohlcv(daily), calibration=5000, min_calibration=5000
+    )
+    pd.testing.assert_series_equal(same["im"], cal.margin_path["im"], check_names=False)
+    pd.testing.assert_series_equal(same["mm"], cal.margin_path["mm"], check_names=False)
 
 
 @pytest.mark.slow  # a small run of the CLI on the bundled BTC series

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,12 @@ def test_notebook_executes(path: Path, tmp_path: Path) -> None:
     executed = execute_notebook(path, tmp_path, html=True)
     assert executed.exists()
     assert executed.with_suffix(".html").stat().st_size > 10_000
+    # a chapter reads as a text: no progress bar of the rolling engine in its outputs
+    streams = [
+        "".join(out.get("text", ""))
+        for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream"
+    ]
+    bars = [s for s in streams if re.search(r"\d+/\d+ \[\d\d:\d\d", s)]
+    assert not bars, f"{path.name}: progress bars in the output (pass progress=False): {bars[:1]}"

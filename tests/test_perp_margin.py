@@ -213,7 +213,8 @@ def parameter_set():
             "close": close,
             "volume": 50_000.0,
         },
-        index=pd.date_range("2019-01-01", periods=n, freq="D", name="date"),
+        # ends the day before the synthetic feeds do: their last day lies after the as-of bar
+        index=pd.date_range(end="2020-11-28", periods=n, freq="D", name="date"),
     )
     s = MarginSettings(window=250, refit_every=40, insurance_sims=10, insurance_days=30)
     cal = calibrate_asset("BTC", bars, s, estimator=HistoricalSimulation(), progress=False)
@@ -244,6 +245,37 @@ def test_perpetual_section_validates_and_round_trips(parameter_set, feeds, tmp_p
     assert table.loc["BTC", "funding_share"] + table.loc["BTC", "basis_share"] < 1
     with pytest.raises(ConfigError, match="not calibrated"):
         add_sections(parameter_set, perpetual={"files": {"ETH": spec["files"]["btc"]}})
+
+
+def test_addon_uses_no_feed_data_after_the_as_of_bar(parameter_set, feeds, tmp_path):
+    """Rows of the funding/mark/index files after the asset's as-of bar are left out: the
+    add-on equals the one computed on files cut by hand at the end of that bar."""
+    as_of = parameter_set["assets"]["BTC"]["as_of"]
+    assert as_of == "2020-11-28"
+    cutoff = pd.Timestamp("2020-11-29")
+    cut = {}
+    for kind in ("funding", "mark", "index"):
+        raw = pd.read_csv(feeds[kind], header=None if kind != "funding" else "infer")
+        first = raw.columns[0]
+        time = pd.to_datetime(raw[first], unit="ms")
+        assert (time >= cutoff).any(), f"the {kind} fixture must run past the as-of bar"
+        cut[kind] = tmp_path / f"cut_{kind}.csv"
+        raw.loc[time < cutoff].to_csv(cut[kind], index=False, header=kind == "funding")
+    spec = {"files": {"BTC": {k: str(feeds[k]) for k in cut}}, "horizon": "1D"}
+    whole = add_sections(parameter_set, perpetual=spec)["perpetual"]["BTC"]
+    by_hand = add_sections(
+        parameter_set,
+        perpetual={"files": {"BTC": {k: str(v) for k, v in cut.items()}}, "horizon": "1D"},
+    )["perpetual"]["BTC"]
+    assert whole["data_until"] == "2020-11-29T00:00Z"
+    for key in ("funding_addon", "basis_addon", "data"):
+        assert whole[key] == by_hand[key]
+    early = {
+        **parameter_set,
+        "assets": {"BTC": {**parameter_set["assets"]["BTC"], "as_of": "2020-01-01"}},
+    }
+    with pytest.raises(DataError, match="before the end of BTC's as-of bar"):
+        add_sections(early, perpetual=spec)
 
 
 def test_run_configuration_adds_both_sections(parameter_set, feeds, tmp_path):

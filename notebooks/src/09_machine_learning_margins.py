@@ -183,6 +183,7 @@ with warnings.catch_warnings():
         conformal_options={"gamma": GAMMA},
         mcs_reps=500,
         seed=SEED,
+        progress=False,
     )
 t = run.table
 t[["breaches", "breaches_per_250", "traffic_light", "pof_pvalue", "fz0_mean", "mcs_pvalue",

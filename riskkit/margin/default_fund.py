@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from riskkit.exceptions import ConfigError, DataError
+
 __all__ = [
     "DefaultFundSize",
     "WaterfallOutcome",
@@ -54,7 +56,7 @@ def _check_amounts(values: pd.Series | pd.DataFrame, name: str) -> None:
     for problem, mask in (("missing", frame.isna()), ("negative", frame < 0)):
         rows = mask.to_numpy().any(axis=1)
         if rows.any():
-            raise ValueError(
+            raise DataError(
                 f"{name}: {problem} amounts for {[str(i) for i in frame.index[rows]]}; losses "
                 "and resources are positive numbers"
             )
@@ -79,7 +81,7 @@ def uncovered_stress_losses(stress_losses: pd.DataFrame, collateral: pd.Series) 
     _check_amounts(collateral, "collateral")
     missing = stress_losses.index.difference(collateral.index)
     if len(missing):
-        raise ValueError(f"collateral: no posted margin for members {list(missing)}")
+        raise DataError(f"collateral: no posted margin for members {list(missing)}")
     posted = collateral.reindex(stress_losses.index)
     return stress_losses.sub(posted, axis=0).clip(lower=0.0)
 
@@ -163,9 +165,9 @@ def default_fund_size(
     DefaultFundSize
     """
     if rule not in FUND_RULES:
-        raise ValueError(f"rule must be one of {FUND_RULES}, got {rule!r}")
+        raise ConfigError(f"rule must be one of {FUND_RULES}, got {rule!r}")
     if stress_losses.shape[1] == 0 or stress_losses.shape[0] == 0:
-        raise ValueError("stress_losses: need at least one member and one scenario")
+        raise DataError("stress_losses: need at least one member and one scenario")
     uncovered = uncovered_stress_losses(stress_losses, collateral)
     by_scenario = pd.Series(
         {s: _requirement(col, rule)[0] for s, col in uncovered.items()}, name="requirement"
@@ -201,7 +203,7 @@ def fund_contributions(size: float, basis: pd.Series) -> pd.Series:
     _check_amounts(basis, "basis")
     total = float(basis.sum())
     if total == 0.0:
-        raise ValueError("basis: every member's basis is zero; nothing to split the fund by")
+        raise DataError("basis: every member's basis is zero; nothing to split the fund by")
     return (size * basis / total).rename("contribution")
 
 
@@ -252,7 +254,7 @@ def default_waterfall(loss: float, resources: Mapping[str, float]) -> WaterfallO
     WaterfallOutcome
     """
     if not np.isfinite(loss) or loss < 0:
-        raise ValueError(f"loss must be a finite non-negative amount, got {loss}")
+        raise DataError(f"loss must be a finite non-negative amount, got {loss}")
     _check_amounts(pd.Series(resources, dtype=float), "resources")
     remaining = float(loss)
     rows = []
@@ -327,17 +329,17 @@ def adl_ranking(positions: pd.DataFrame) -> pd.DataFrame:
     needed = ["notional", "unrealised_pnl", "equity"]
     missing = [c for c in needed if c not in positions.columns]
     if missing:
-        raise ValueError(f"positions: missing columns {missing} (need {needed})")
+        raise DataError(f"positions: missing columns {missing} (need {needed})")
     out = positions.copy()
     equity = out["equity"].astype(float)
     if (equity <= 0).any():
-        raise ValueError(
+        raise DataError(
             f"positions: accounts {list(out.index[equity <= 0])} have no positive equity; "
             "they are being liquidated themselves and cannot be deleveraged against"
         )
     deposited = equity - out["unrealised_pnl"]
     if (deposited <= 0).any():
-        raise ValueError(
+        raise DataError(
             f"positions: accounts {list(out.index[deposited <= 0])} have equity not above "
             "their unrealised PnL (no deposited margin)"
         )
@@ -370,11 +372,11 @@ def auto_deleverage(size_to_close: float, positions: pd.DataFrame) -> pd.Series:
         the other, until ``size_to_close`` is filled.
     """
     if size_to_close < 0:
-        raise ValueError(f"size_to_close must be non-negative, got {size_to_close}")
+        raise DataError(f"size_to_close must be non-negative, got {size_to_close}")
     queue = adl_ranking(positions)
     sizes = queue["notional"].abs().to_numpy(dtype=float)
     if size_to_close > sizes.sum():
-        raise ValueError(
+        raise DataError(
             f"size_to_close {size_to_close:,.2f} exceeds the opposite side's open notional "
             f"{sizes.sum():,.2f}"
         )
@@ -402,20 +404,21 @@ def reverse_stress_scale(
 
     Raises
     ------
-    ValueError
-        If the loss at scale 0 already exceeds the resources, or the resources survive even
-        ``upper``.
+    DataError
+        If the loss at scale 0 already exceeds the resources.
+    ConfigError
+        If the resources survive even ``upper`` (raise ``upper``).
     """
     if resources < 0:
-        raise ValueError(f"resources must be non-negative, got {resources}")
+        raise DataError(f"resources must be non-negative, got {resources}")
 
     def gap(scale: float) -> float:
         return float(loss_at_scale(scale)) - resources
 
     if gap(0.0) > 0:
-        raise ValueError("the loss exceeds the resources with no stress at all (scale 0)")
+        raise DataError("the loss exceeds the resources with no stress at all (scale 0)")
     if gap(upper) < 0:
-        raise ValueError(
+        raise ConfigError(
             f"the resources survive a scenario {upper:g} times the base one; raise `upper`"
         )
     return float(brentq(gap, 0.0, upper, xtol=1e-12))

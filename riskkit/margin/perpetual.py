@@ -38,6 +38,7 @@ Hyperliquid docs, "Funding" (2025): funding capped at 4% per hour.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ from riskkit._settings import Choice, Float, Range, SettingsModel, Text
 from riskkit.bars import BarClock, infer_interval, interval_label
 from riskkit.data.perpetual import basis, funding_accrual
 from riskkit.exceptions import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "SIDES",
@@ -875,6 +878,31 @@ def perpetual_addons(
         funding = read_funding(files.funding, audience="config")
         mark = read_klines(files.mark, kind="mark", audience="config")
         index = read_klines(files.index, kind="index", audience="config")
+        # no look-ahead: only what was known when the asset's margin was set (end of its
+        # as-of bar); a file running past the run's data would move the published add-on
+        cutoff = _end_of_as_of(assets[key])
+        if cutoff is not None:
+            late = {
+                n: int((f.index >= cutoff).sum())
+                for n, f in (("funding", funding), ("mark", mark), ("index", index))
+            }
+            funding, mark, index = (f.loc[f.index < cutoff] for f in (funding, mark, index))
+            empty = [
+                n for n, f in (("funding", funding), ("mark", mark), ("index", index)) if f.empty
+            ]
+            if empty:
+                raise DataError(
+                    f"perpetual.files.{asset}: no {' or '.join(empty)} data before the end of "
+                    f"{key}'s as-of bar ({cutoff:%Y-%m-%d %H:%M} UTC): the files must cover the "
+                    "calibration period (data.start / data.end)"
+                )
+            if any(late.values()):
+                logger.info(
+                    "perpetual.files.%s: rows after the as-of bar (ending %s) left out: %s",
+                    asset,
+                    cutoff,
+                    ", ".join(f"{n} {k}" for n, k in late.items() if k),
+                )
         try:
             addon = funding_basis_addon(
                 funding,
@@ -889,8 +917,22 @@ def perpetual_addons(
             raise DataError(f"perpetual.files.{asset}: {exc}") from None
         record = addon.to_dict()
         record["files"] = {"funding": files.funding, "mark": files.mark, "index": files.index}
+        record["data_until"] = None if cutoff is None else f"{cutoff:%Y-%m-%dT%H:%MZ}"
         out[key] = record
     return out
+
+
+def _end_of_as_of(asset: Mapping[str, Any]) -> pd.Timestamp | None:
+    """End (exclusive) of the bar an asset's margin was published on, from the parameter file:
+    ``as_of`` plus the bar interval (a day when the file gives none)."""
+    from riskkit.bars import parse_interval
+
+    as_of = asset.get("as_of")
+    if not as_of:
+        return None
+    start = pd.Timestamp(str(as_of).rstrip("Z")).tz_localize(None)
+    interval = (asset.get("data") or {}).get("bar_interval") or "1D"
+    return start + parse_interval(interval)
 
 
 def example_perpetual_files(directory: str | Any, seed: int = 0) -> dict[str, Any]:

@@ -11,7 +11,8 @@ the dates all of them forecast:
 * the mean FZ0 loss (:func:`riskkit.backtest.fz0_loss`, strictly consistent for (VaR, ES)) and
   the model confidence set on it (:func:`riskkit.backtest.rank_models`, ``arch.bootstrap.MCS``);
 * the cost of the margin: mean and largest published IM, the IM breach rate by the realised
-  loss over the margin period, and the procyclicality metrics
+  loss over the margin period (NaN when the period is not a whole number of days, as in
+  :func:`riskkit.margin.calibrate_asset`), and the procyclicality metrics
   (:func:`riskkit.margin.procyclicality_metrics`).
 
 **Selection rule** (fixed before looking at the results): among the models in the model
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit.backtest import backtest_summary, fz0_loss, rank_models
-from riskkit.exceptions import ConfigError, DataError
+from riskkit.exceptions import ConfigError, DataError, RiskkitError
 from riskkit.margin import procyclicality_metrics
 from riskkit.margin.calibrate import AssetCalibration, calibrate_asset
 from riskkit.margin.coverage import breaches, margin_period_loss
@@ -203,10 +204,12 @@ def dynamic_margin(
     im = _publish(charged["charged"], settings)
     if settings.mm_is_ratio:
         mm = publish_mm(im, ratio=settings.mm_ratio, precision=settings.rate_precision)
-    else:  # an MM layer of its own: the calibration's MM scaled like the IM
+    else:  # an MM layer of its own: its raw rate scaled like the IM (APC and multiplier), as
+        # calibrate_asset scales it by the APC factor; not the published MM, whose rounding and
+        # cap below the calibrated IM would carry over
         mm = publish_mm(
             im,
-            charged_mm=path["mm"] * (charged["charged"] / path["charged_im"]),
+            charged_mm=path["raw_mm"] * (charged["charged"] / path["raw_im"]),
             step=settings.rounding_step,
             cap=settings.im_cap,
             precision=settings.rate_precision,
@@ -219,9 +222,10 @@ def dynamic_margin(
     return out
 
 
-def select_model(table: pd.DataFrame, champion: str) -> str:
-    """The selection rule of the protocol (see the module notes)."""
-    ok = table[table["in_mcs"].astype(bool) & (table["pof_pvalue"] > 0.05)]
+def select_model(table: pd.DataFrame, champion: str, test_level: float = 0.95) -> str:
+    """The selection rule of the protocol (see the module notes): Kupiec's test rejects at
+    ``1 - test_level``, the confidence of the backtests and of the model confidence set."""
+    ok = table[table["in_mcs"].astype(bool) & (table["pof_pvalue"] > 1 - test_level)]
     if ok.empty:
         return champion
     return str(ok["mean_im"].idxmin())
@@ -241,6 +245,7 @@ def run_challengers(
     mcs_reps: int = 1000,
     seed: int = 0,
     executor: Any = None,
+    progress: bool | None = None,
 ) -> ChallengerRun:
     """Run the champion/challenger protocol on one asset (daily bars).
 
@@ -271,6 +276,9 @@ def run_challengers(
         Root seed (the same for every model: same bootstrap streams).
     executor : optional
         Passed to the rolling engine.
+    progress : bool, optional
+        Progress bars of the rolling engine (default: on unless ``RISKKIT_NO_PROGRESS`` is
+        set; notebooks pass ``False``).
 
     Returns
     -------
@@ -297,7 +305,9 @@ def run_challengers(
         if isinstance(est, QuantileModel) and est.features.exogenous:
             est = est.bind_ohlcv(ohlcv)
         logger.info("%s: calibrating with %s", asset, name)
-        cal = calibrate_asset(asset, ohlcv, settings, estimator=est, seed=seed, executor=executor)
+        cal = calibrate_asset(
+            asset, ohlcv, settings, estimator=est, seed=seed, executor=executor, progress=progress
+        )
         cals[name] = cal
         forecasts[name] = cal.forecasts["long"]
         margins[name] = cal.margin_path["im"]
@@ -329,14 +339,17 @@ def run_challengers(
         {k: fz0_loss(fc["loss"], fc[vcol], fc[ecol], lv) for k, fc in forecasts.items()}
     )
     ranking = rank_models(scores, test_level, reps=mcs_reps, seed=seed)
-    h = int(round(settings.horizon_days))
-    period_loss = margin_period_loss(returns, h)
+    # realised losses over the margin period in whole days only: a period that is not a whole
+    # number of daily bars is not backtested (as in calibrate_asset), no other horizon stands in
+    h = settings.horizon_days
+    whole = abs(h - round(h)) < 1e-9 and round(h) >= 1
+    period_loss = margin_period_loss(returns, int(round(h))) if whole else None
     rows = {}
     for k in forecasts:
         b = bt.loc[(k, lv)]
         im = margins[k].loc[common]
         pc = procyclicality_metrics(im)
-        br = breaches(im, period_loss)
+        br = breaches(im, period_loss) if period_loss is not None else None
         n = int(b["observations"])
         rows[k] = {
             "base_model": base_of[k][0],
@@ -356,7 +369,7 @@ def run_challengers(
             "in_mcs": bool(ranking.loc[k, "in_mcs"]),
             "mean_im": pc["mean"],
             "max_im": float(im.max()),
-            "im_breach_rate": float(br["breach"].mean()) if len(br) else np.nan,
+            "im_breach_rate": float(br["breach"].mean()) if br is not None and len(br) else np.nan,
             "peak_to_trough": pc["peak_to_trough"],
             "max_increase_1d": pc["max_increase_1d"],
             "max_increase_5d": pc["max_increase_5d"],
@@ -364,7 +377,7 @@ def run_challengers(
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
-    selected = select_model(table, champion)
+    selected = select_model(table, champion, test_level)
     table["selected"] = table.index == selected
     table = table[list(TABLE_COLUMNS)]
     return ChallengerRun(
@@ -480,7 +493,7 @@ def run_challenger_config(
                 seed=base.run.seed,
                 executor=executor,
             )
-        except (DataError, ConfigError) as exc:
+        except RiskkitError as exc:  # data, configuration or model failure of this asset
             failed[data.asset] = f"{type(exc).__name__}: {exc}"
             logger.error("%s: %s", data.asset, exc)
             continue

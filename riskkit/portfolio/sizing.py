@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from riskkit._validation import check_level
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.portfolio.dcc import DCCResult
+from riskkit.risk.closed_form import normal_var_es
 
 __all__ = [
     "RISK_MEASURES",
@@ -59,9 +59,8 @@ def risk_multiplier(measure: str = "vol", level: float = 0.99) -> float:
         raise ConfigError(f"measure must be one of {RISK_MEASURES}, got {measure!r}")
     if measure == "vol":
         return 1.0
-    lv = check_level(level)
-    z = float(norm.ppf(lv))
-    return z if measure == "var" else float(norm.pdf(z) / (1 - lv))
+    var, es = normal_var_es(check_level(level))
+    return float(var if measure == "var" else es)
 
 
 def dcc_covariances(result: DCCResult) -> np.ndarray:

@@ -727,9 +727,13 @@ def _load_feed(path: str, options: dict | None = None):
     """Bars of a feed to compare, read and cleaned (duplicates, missing, non-positive prices)."""
     from riskkit import data as rdata
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the comparison reports what matters here
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         frame = rdata.read_klines(path, "trade", options, check=False, audience="cli")
+    # what the reader found suspicious (rows re-sorted, mixed epoch units, a partial bar
+    # dropped, gaps) is said once per message, not hidden behind the comparison
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {message}", file=sys.stderr)
     keep = "max_volume" if "volume" in frame.columns else "first"
     cleaned, changes = rdata.clean(frame, keep=keep, name=Path(path).name)
     if len(changes):
@@ -948,7 +952,8 @@ def _cmd_check_params(args: argparse.Namespace) -> int:
     )
     for name, entry in items:
         shown = ", ".join(
-            f"{k}={entry[k]:.4g}" if isinstance(entry[k], float) else f"{k}={entry[k]}"
+            # published values as the file holds them (0.16275, not 0.1628)
+            f"{k}={entry[k]:.10g}" if isinstance(entry[k], float) else f"{k}={entry[k]}"
             for k in headline
             if k in entry
         )

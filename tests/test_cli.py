@@ -164,8 +164,8 @@ def test_calibrate_and_check_params(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "valid margin parameter file (1 asset(s))" in out
     # the headline rates, as written in the file
-    im = json.loads(params.read_text())["assets"]["BTC"]["im_rate"]
-    assert f"BTC: im_rate={im:.4g}, mm_rate=" in out
+    btc = json.loads(params.read_text())["assets"]["BTC"]
+    assert f"BTC: im_rate={btc['im_rate']!r}, mm_rate={btc['mm_rate']!r}," in out
     # every asset succeeding: exit 0
     assert main([*args, str(tmp_path / "run2"), "--assets", "BTC"]) == EXIT_OK
     capsys.readouterr()

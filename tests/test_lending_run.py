@@ -157,12 +157,23 @@ def test_report_summary_lists_the_pair(run):
     _, result = run
     summary = summarize_run(load_run(result.run_dir))
     frame = summary.extra["lending parameter sets"]
-    assert "WETH/USDC" in set(frame.iloc[:, 0])
-    assert {"ltv", "liquidationThreshold", "liquidationBonus", "extreme_var_usd"} <= set(
-        frame.columns
+    data = json.loads(result.parameter_file.read_text())["lending_parameter_sets"]
+    # the report's view: percentages from Aave's basis points, the bonus without the repaid
+    # 100% (10500 bp = a 5% bonus), the steward updates with the days they take
+    weth = frame[frame["pair"] == "WETH/USDC"].set_index("parameter")
+    assert weth.loc["loan-to-value (LTV)", "current"] == "80.5%"
+    assert weth.loc["liquidation threshold", "current"] == "83%"
+    assert weth.loc["liquidation bonus", "current"] == "5%"
+    lt = data["WETH/USDC"]["proposed"]["liquidationThreshold"]
+    assert weth.loc["liquidation threshold", "proposed"] == f"{lt / 100:g}%"
+    steps = data["WETH/USDC"]["steward_steps"]["ltv"]
+    days = (steps - 1) * data["WETH/USDC"]["steward_limits"]["days_between_updates"]
+    assert weth.loc["loan-to-value (LTV)", "updates needed"] == f"{steps} (at least {days:g} days)"
+    assert (
+        days == data["WETH/USDC"]["steward_min_days"]
+        or steps < data["WETH/USDC"]["steward_updates"]
     )
     # the compact view: one row per stage, the file's numbers unchanged
-    data = json.loads(result.parameter_file.read_text())["lending_parameter_sets"]
     view = lending_table(data)
     assert list(view.loc["WETH/USDC"].index) == [
         "current",

@@ -399,6 +399,111 @@ EXTRA_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _bps(value: Any, offset: int = 0) -> str:
+    """Basis points as a percentage, exactly: ``_bps(7825) == "78.25%"``; bonus fields carry
+    the repaid 100% (``_bps(10500, 10000) == "5%"``)."""
+    if value is None:
+        return "not set"
+    return f"{(value - offset) / 100:g}%"
+
+
+def lending_view(section: Mapping[str, Any]) -> pd.DataFrame:
+    """The ``lending_parameter_sets`` section as a committee reads it.
+
+    One row per pair and parameter: the current on-chain value, the first Risk Steward
+    update, the proposal, and how many updates (and days at least) the change needs; rates
+    as percentages (the file holds Aave's basis points), caps in whole tokens with their USD
+    value, then the 24-hour bad-debt VaR and extreme VaR at the current and proposed values
+    and what bound the proposal.
+    """
+    rows = []
+    for pair, p in section.items():
+        limits = p.get("steward_limits") or {}
+        days = limits.get("days_between_updates")
+        for name, label, offset in (
+            ("ltv", "loan-to-value (LTV)", 0),
+            ("liquidationThreshold", "liquidation threshold", 0),
+            ("liquidationBonus", "liquidation bonus", 10_000),
+        ):
+            steps = (p.get("steward_steps") or {}).get(name)
+            rows.append(
+                {
+                    "pair": pair,
+                    "parameter": label,
+                    "current": _bps(p["current"].get(name), offset),
+                    "first update": _bps(p["first_step"].get(name), offset),
+                    "proposed": _bps(p["proposed"].get(name), offset),
+                    "updates needed": (
+                        "n/a"
+                        if steps is None
+                        else f"{steps} (at least {(steps - 1) * days:g} days)"
+                        if steps and days
+                        else str(steps)
+                    ),
+                }
+            )
+        token = {"supplyCap": p.get("collateral", ""), "borrowCap": p.get("debt", "")}
+        for name, label, usd in (
+            ("supplyCap", "supply cap", p.get("proposed_supply_cap_usd")),
+            ("borrowCap", "borrow cap", p.get("proposed_borrow_cap_usd")),
+        ):
+            proposed = p["proposed"].get(name)
+            rows.append(
+                {
+                    "pair": pair,
+                    "parameter": f"{label} ({token[name]})",
+                    "current": display.amount(p["current"].get(name))
+                    if p["current"].get(name) is not None
+                    else "not set",
+                    "first update": "",
+                    "proposed": "not binding"
+                    if proposed is None
+                    else f"{display.amount(proposed)} ({display.amount(usd)} USD)",
+                    "updates needed": "",
+                }
+            )
+        bad = p.get("bad_debt") or {}
+        for key, label in (
+            ("var", "24-hour bad debt, 95% VaR"),
+            ("extreme_var", "24-hour bad debt, 99% extreme VaR"),
+        ):
+            rows.append(
+                {
+                    "pair": pair,
+                    "parameter": f"{label}, USD (fraction of debt)",
+                    "current": _bad_debt(bad.get("current"), key),
+                    "first update": "",
+                    "proposed": _bad_debt(bad.get("proposed"), key),
+                    "updates needed": "",
+                }
+            )
+        rows.append(
+            {
+                "pair": pair,
+                "parameter": "what bound the proposal",
+                "current": "",
+                "first update": "",
+                "proposed": f"threshold: {p.get('liquidation_threshold_binding')}; "
+                f"supply cap: {p.get('supply_cap_binding')}",
+                "updates needed": "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _bad_debt(figures: Mapping[str, Any] | None, key: str) -> str:
+    if not figures:
+        return "n/a"
+    return (
+        f"{display.amount(figures.get(f'{key}_usd'))} "
+        f"({display.pct(figures.get(f'{key}_fraction'), 2)})"
+    )
+
+
+#: sections of the parameter file with a layout of their own in the report
+SECTION_VIEWS = {"lending_parameter_sets": lending_view}
+
+
 def _rows(value: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
     """Flatten nested mappings into rows: the keys on the way down become ``path`` columns, a
     mapping of scalars one row, a list of mappings one row per element."""
@@ -456,6 +561,9 @@ def extra_parameter_sets(params: Mapping[str, Any] | None) -> dict[str, pd.DataF
             continue
         levels = EXTRA_SECTIONS.get(key, ())
         title = key.replace("_", " ")
+        if key in SECTION_VIEWS and isinstance(value, Mapping):
+            out.setdefault(title, []).append(SECTION_VIEWS[key](value))
+            continue
         if levels and levels[0] == "venue" and isinstance(value, Mapping):
             for venue, sets in value.items():
                 add(f"{title}: {venue}", sets, levels[1:])

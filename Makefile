@@ -46,7 +46,7 @@ notebooks: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -m notebook
 
 test: lint $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=900 --durations=15
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --timeout=900 --durations=15
 
 # The course as a static web site in book/_build/html/ (Jupyter Book 2 on Node.js >= 18, offline;
 # notebooks executed once and cached in book/_build/executed/). See scripts/build_book.py.

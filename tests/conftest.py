@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskkit._jsonschema import import_jsonschema
+
 os.environ.setdefault("RISKKIT_NO_PROGRESS", "1")
+# jsonschema as riskkit imports it, before nbformat (papermill, the notebook tests) imports it
+# with its IRI checker, whose grammars take ~1.5 s to build in each worker
+import_jsonschema()
 
 
 @pytest.fixture

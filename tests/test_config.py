@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
 
+from riskkit._jsonschema import import_jsonschema
 from riskkit.cli import main
 from riskkit.config import (
     BacktestSpec,
@@ -407,8 +407,8 @@ def test_json_schema_accepts_shipped_configs_and_rejects_unknown_keys(tmp_path: 
     assert main(["config-schema", "--out", str(schema_file)]) == 0
     schema = json.loads(schema_file.read_text())
     assert schema == config_json_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema)
+    import_jsonschema().Draft202012Validator.check_schema(schema)
+    validator = import_jsonschema().Draft202012Validator(schema)
     configs = _calibration_configs()
     assert configs
     for path in configs:
@@ -584,3 +584,14 @@ def test_stress_episodes_of_the_configuration() -> None:
         }
     )
     assert errs == ["margin.stress_episodes[0]: end 2019-06-01 is before start 2019-06-27"]
+
+
+def test_model_backend_reaches_the_garch_spec_and_is_validated() -> None:
+    assert ModelSpec().build().spec.backend == "auto"
+    assert ModelSpec(backend="arch").build().spec.estimation_backend == "arch"
+    assert "fast optimiser" in ModelSpec().describe()
+    assert "arch optimiser" in ModelSpec(vol="EGARCH").describe()
+    with pytest.raises(ConfigError, match="backend: unknown value 'numba'"):
+        ModelSpec(backend="numba")
+    with pytest.raises(ConfigError, match="fast backend supports vol"):
+        ModelSpec(vol="EGARCH", backend="fast")

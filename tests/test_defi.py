@@ -299,7 +299,7 @@ def test_liquidity_cap_sells_the_seized_collateral_at_an_impact_equal_to_the_bon
 
 def test_stressed_start_widens_the_paths_and_keeps_no_look_ahead():
     r = _returns(700)
-    r.iloc[100:130] *= 4.0  # a stressed month inside the window
+    r.iloc[300:330] *= 4.0  # a stressed month inside the 500-day window (days 139-638)
     base = LendingSettings(n_sims=300, window=500, stress_quantile=None)
     calm = fhs_price_paths(r, base, as_of="2019-10-01")
     stressed = fhs_price_paths(r, base.replace(stress_quantile=0.99), as_of="2019-10-01")

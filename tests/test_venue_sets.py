@@ -6,11 +6,11 @@ from __future__ import annotations
 import copy
 import json
 
-import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
 
+from riskkit._jsonschema import import_jsonschema
 from riskkit.exceptions import ConfigError, SchemaError
 from riskkit.margin import (
     BINANCE_BTCUSDT_TIERS,
@@ -240,7 +240,7 @@ def test_venue_sets_in_the_parameter_file_validate_and_round_trip(parameter_set,
     data = add_sections(parameter_set, venue_sets=["binance", "dydx", "hyperliquid"])
     assert data["schema_version"] == "1.3"
     # the JSON Schema alone (jsonschema, not riskkit's validator) accepts it
-    jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(data)))
+    import_jsonschema().Draft202012Validator(schema()).validate(json.loads(json.dumps(data)))
     path = write_parameter_set(data, tmp_path / "p.json")
     back = load_parameter_set(path)
     assert back["venue_parameter_sets"] == data["venue_parameter_sets"]

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskkit._jsonschema import import_jsonschema
 from riskkit.exceptions import ConfigError, SchemaError
 
 __all__ = [
@@ -297,9 +298,7 @@ def validate_parameter_set(data: Any, source: str | None = None) -> None:
     SchemaError
         Listing every violation with its JSON path (and ``source``, the file, when given).
     """
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = import_jsonschema().Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = [f"{_path_str(e.absolute_path)}: {e.message}" for e in errors]
     if isinstance(data, Mapping):

@@ -27,6 +27,7 @@ from riskkit._validation import as_return_series, check_horizon, check_level
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin.rates import round_rate
 from riskkit.risk.closed_form import weighted_var_es
+from riskkit.volatility.fast import _jit
 
 __all__ = [
     "liquidation_penalty",
@@ -263,66 +264,128 @@ def _simulate(
     """Run the accounts of every (side, leverage) bucket along the bar sequences ``idx``
     (paths x steps). Returns per (path, step) flows in fractions of open interest
     (``flow_income``, ``flow_bad``, ``flow_notional``); with ``detail`` also the per-bucket
-    arrays (path, step, side, bucket)."""
+    arrays (path, step, side, bucket).
+
+    The accounts are run by a compiled kernel (:func:`_account_kernel`): each bar's step is a
+    handful of scalar operations per account, so a vectorised numpy loop over bars spent its
+    time in call overhead (500 simulated years of 365 daily bars: ~0.17 s against ~5 ms).
+    """
     n_paths, n_steps = idx.shape
-    inv = 1.0 / lev  # (K,) equity per unit of entry notional at opening
-    # price (relative to the entry price) at which equity = mm x current notional
-    trig_long = (1.0 - inv) / (1.0 - mm)
-    trig_short = (1.0 + inv) / (1.0 + mm)
-    root = np.sqrt(tau_bars)
-    shape = (n_paths, lev.size)
-    p = {s: np.ones(shape) for s in SIDES}  # price relative to entry, at the last close
-    alive = {s: np.zeros(shape, dtype=bool) for s in SIDES}  # no account before the first open
+    lev = np.ascontiguousarray(lev, dtype=float)
     income = np.zeros((n_paths, n_steps))
     bad = np.zeros((n_paths, n_steps))
     notional = np.zeros((n_paths, n_steps))
     keep = ("hit", "start", "close", "equity", "bad_debt", "income", "entry_open")
-    out = {k: np.zeros((n_paths, n_steps, 2, lev.size)) for k in keep} if detail else {}
-    for t in range(n_steps):
-        b = idx[:, t]
-        gap, close = bars["gap"][b][:, None], bars["close"][b][:, None]
-        for k, side in enumerate(SIDES):
-            # a liquidated account is replaced by a new one at this bar's open
-            p_open = np.where(alive[side], p[side] * gap, 1.0)
-            exc = bars["exc_long" if side == "long" else "exc_short"][b][:, None]
-            if side == "long":
-                extreme = p_open * (1.0 - exc)
-                hit = extreme <= trig_long
-                start = np.minimum(p_open, trig_long)  # a gap through the trigger: at the open
-                move = np.minimum(start - extreme, exc * p_open * root)
-                closed = (start - move) * (1.0 - impact)
-                equity = inv + closed - 1.0
-            else:
-                extreme = p_open * (1.0 + exc)
-                hit = extreme >= trig_short
-                start = np.maximum(p_open, trig_short)
-                move = np.minimum(extreme - start, exc * p_open * root)
-                closed = (start + move) * (1.0 + impact)
-                equity = inv - (closed - 1.0)
-            debt = np.where(hit, np.maximum(-equity, 0.0), 0.0)
-            fee = np.where(hit, np.minimum(penalty * closed, np.maximum(equity, 0.0)), 0.0)
-            income[:, t] += fee @ share
-            bad[:, t] += debt @ share
-            notional[:, t] += np.where(hit, closed, 0.0) @ share
-            if detail:
-                for key, val in (
-                    ("hit", hit),
-                    ("start", start),
-                    ("close", closed),
-                    ("equity", equity),
-                    ("bad_debt", debt),
-                    ("income", fee),
-                    ("entry_open", p_open),
-                ):
-                    out[key][:, t, k, :] = val
-            # survivors carry their losses; gains are withdrawn (an account back at or above its
-            # opening equity is re-levered at the current price)
-            after = p_open * close
-            after = np.minimum(after, 1.0) if side == "long" else np.maximum(after, 1.0)
-            p[side] = np.where(hit, 1.0, after)
-            alive[side] = ~hit
+    # the kernel writes the per-bucket arrays only when they have the full shape
+    shape = (n_paths, n_steps, 2, lev.size) if detail else (0, 0, 0, 0)
+    out = {k: np.zeros(shape) for k in keep}
+    _account_kernel(
+        np.ascontiguousarray(bars["gap"], dtype=float),
+        np.ascontiguousarray(bars["close"], dtype=float),
+        np.ascontiguousarray(bars["exc_long"], dtype=float),
+        np.ascontiguousarray(bars["exc_short"], dtype=float),
+        np.ascontiguousarray(idx, dtype=np.int64),
+        float(mm),
+        lev,
+        np.ascontiguousarray(share, dtype=float),
+        float(penalty),
+        float(impact),
+        float(np.sqrt(tau_bars)),
+        income,
+        bad,
+        notional,
+        *(out[k] for k in keep),
+    )
+    if not detail:
+        out = {}
     out.update(flow_income=income, flow_bad=bad, flow_notional=notional)
     return out
+
+
+@_jit
+def _account_kernel(
+    gap,
+    close_open,
+    exc_long,
+    exc_short,
+    idx,
+    mm,
+    lev,
+    share,
+    penalty,
+    impact,
+    root,
+    income,
+    bad,
+    notional,
+    d_hit,
+    d_start,
+    d_close,
+    d_equity,
+    d_bad_debt,
+    d_income,
+    d_entry_open,
+):  # pragma: no cover (compiled; covered through _simulate)
+    """One account per (path, side, leverage bucket), run bar by bar.
+
+    Prices are relative to the account's entry price. Each bar: a liquidated account is replaced
+    at the bar's open by a new one; the account is liquidated when the bar's adverse extreme
+    reaches the price at which equity equals ``mm`` times the notional (at the open when the
+    gap jumps through it); the close-out starts at the trigger and moves against the account by
+    the bar's excursion scaled to the liquidation time (``root`` = sqrt(liquidation time in
+    bars)), at most to the extreme, plus ``impact``. A survivor carries its losses, while gains
+    are withdrawn (an account back at or above its opening equity is re-levered at the current
+    price).
+    """
+    n_paths, n_steps = idx.shape
+    detail = d_hit.shape[0] == n_paths and d_hit.shape[1] == n_steps
+    for j in range(lev.shape[0]):
+        inv = 1.0 / lev[j]  # equity per unit of entry notional at opening
+        trig_long = (1.0 - inv) / (1.0 - mm)
+        trig_short = (1.0 + inv) / (1.0 + mm)
+        for k in range(2):  # 0: long, 1: short
+            for i in range(n_paths):
+                p = 1.0
+                alive = False  # no account before the first open
+                for t in range(n_steps):
+                    b = idx[i, t]
+                    p_open = p * gap[b] if alive else 1.0
+                    if k == 0:
+                        exc = exc_long[b]
+                        extreme = p_open * (1.0 - exc)
+                        hit = extreme <= trig_long
+                        start = min(p_open, trig_long)  # a gap through the trigger: the open
+                        move = min(start - extreme, exc * p_open * root)
+                        closed = (start - move) * (1.0 - impact)
+                        equity = inv + closed - 1.0
+                    else:
+                        exc = exc_short[b]
+                        extreme = p_open * (1.0 + exc)
+                        hit = extreme >= trig_short
+                        start = max(p_open, trig_short)
+                        move = min(extreme - start, exc * p_open * root)
+                        closed = (start + move) * (1.0 + impact)
+                        equity = inv - (closed - 1.0)
+                    debt = 0.0
+                    fee = 0.0
+                    if hit:
+                        debt = max(-equity, 0.0)
+                        fee = min(penalty * closed, max(equity, 0.0))
+                        income[i, t] += fee * share[j]
+                        bad[i, t] += debt * share[j]
+                        notional[i, t] += closed * share[j]
+                    if detail:
+                        d_hit[i, t, k, j] = 1.0 if hit else 0.0
+                        d_start[i, t, k, j] = start
+                        d_close[i, t, k, j] = closed
+                        d_equity[i, t, k, j] = equity
+                        d_bad_debt[i, t, k, j] = debt
+                        d_income[i, t, k, j] = fee
+                        d_entry_open[i, t, k, j] = p_open
+                    after = p_open * close_open[b]
+                    after = min(after, 1.0) if k == 0 else max(after, 1.0)
+                    p = 1.0 if hit else after
+                    alive = not hit
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ class GarchFiltered(RiskEstimator):
         self.min_obs = self.spec.min_obs
 
     def fit(self, returns: np.ndarray, warm_start: Any | None = None) -> GarchParams:
-        """Fit the spec on the window (``arch``; EWMA fallback recorded in ``params.info``)."""
+        """Fit the spec on the window (the spec's ``backend``, :meth:`GarchSpec.fit`; EWMA
+        fallback recorded in ``params.info``)."""
         r = check_window(returns, self.min_obs, type(self).__name__)
         return fit_garch(self.spec, r, warm_start)
 

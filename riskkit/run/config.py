@@ -369,6 +369,9 @@ class ModelSpec(SettingsModel):
     """EVT only: threshold quantile of the standardised losses."""
     on_integrated: Annotated[str, Choice(("igarch", "ewma"))] = "igarch"
     """A fit on the stationarity boundary: keep it (igarch, warned) or fall back to EWMA."""
+    backend: Annotated[str, Choice(("auto", "fast", "arch"))] = "auto"
+    """GARCH optimiser: fast (riskkit's compiled likelihood; GARCH/GJR(1,1) with normal or t
+    innovations), arch (the arch package, every family) or auto (fast where it applies)."""
 
     @model_validator(mode="after")
     def _estimator_accepts(self) -> ModelSpec:
@@ -390,6 +393,7 @@ class ModelSpec(SettingsModel):
             dist=self.dist,
             mean=self.mean,
             on_integrated=self.on_integrated,
+            backend=self.backend,
         )
 
     def build(self) -> Any:
@@ -412,7 +416,8 @@ class ModelSpec(SettingsModel):
         if self.estimator == "parametric":
             return f"parametric ({self.dist})"
         try:
-            label = self.garch_spec().label
+            spec = self.garch_spec()
+            label = f"{spec.label} ({spec.estimation_backend} optimiser)"
         except Exception:  # describe() must work even for a spec GarchSpec rejects
             label = f"{self.vol}({self.p},{self.o},{self.q})-{self.dist}"
         names = {

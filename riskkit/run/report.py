@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from riskkit._jsonschema import import_jsonschema
 from riskkit.exceptions import RiskkitError
 
 __all__ = [
@@ -117,6 +118,7 @@ def execute_notebook(
     RiskkitError
         If a cell fails; the message names the notebook and the failing cell's error.
     """
+    import_jsonschema()  # before papermill imports it through nbformat (see its docstring)
     import papermill as pm
 
     notebook = Path(notebook)
@@ -286,6 +288,7 @@ def export_html(
     pathlib.Path
         The HTML file. It loads nothing from the network.
     """
+    import_jsonschema()
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor

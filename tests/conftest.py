@@ -15,9 +15,16 @@ import pytest
 from riskkit._jsonschema import import_jsonschema
 
 os.environ.setdefault("RISKKIT_NO_PROGRESS", "1")
+_ENVIRON_AT_START = dict(os.environ)
 # jsonschema as riskkit imports it, before nbformat (papermill, the notebook tests) imports it
 # with its IRI checker, whose grammars take ~1.5 s to build in each worker
 import_jsonschema()
+
+
+@pytest.fixture(scope="session")
+def environ_at_start() -> dict[str, str]:
+    """This process's environment when the test session started."""
+    return _ENVIRON_AT_START
 
 
 @pytest.fixture

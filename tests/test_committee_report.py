@@ -210,6 +210,12 @@ def test_previous_run_is_the_latest_earlier_published_one(tmp_path: Path) -> Non
     _fake_run(tmp_path / "e", "2026-01-05T00:00:00+00:00", ok=True)  # later: not "previous"
     assert find_previous_run(current) == second
     assert find_previous_run(second) == first
+    # two runs in the same second (a small calibration takes less): ordered by the microsecond,
+    # and a run.json of riskkit 0.1 (whole seconds) still compares
+    fast = _fake_run(tmp_path / "f", "2026-01-06T00:00:00.250000+00:00", ok=True)
+    faster = _fake_run(tmp_path / "g", "2026-01-06T00:00:00.750000+00:00", ok=True)
+    assert find_previous_run(faster) == fast
+    assert find_previous_run(fast) == tmp_path / "e"
 
 
 def test_traffic_light_boundaries_and_regimes() -> None:

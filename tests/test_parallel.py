@@ -11,6 +11,7 @@ from riskkit.exceptions import ConfigError
 from riskkit.parallel import (
     SerialExecutor,
     TaskFailure,
+    executor_from_spec,
     map_tasks,
     single_blas_thread,
     spawn_seeds,
@@ -56,10 +57,24 @@ def test_every_executor_runs_tasks_with_one_blas_thread(executor: str) -> None:
         assert _blas_threads(None) == [1]
 
 
-def test_dask_local_cluster_gives_the_same_results() -> None:
+def test_dask_local_cluster_gives_the_same_results(environ_at_start: dict[str, str]) -> None:
     pytest.importorskip("distributed")
+    import dask
+
     reference = map_tasks(_draw, spawn_seeds(3, 4), "serial", progress=False)
-    assert map_tasks(_draw, spawn_seeds(3, 4), "local", progress=False) == reference
+    # Dask's Nanny writes its pre-spawn variables (MALLOC_TRIM_THRESHOLD_, OMP_NUM_THREADS...)
+    # into this process's environment; riskkit takes them back, so that the processes started
+    # later (the report's notebook kernels) do not inherit them
+    pre_spawn = dask.config.get("distributed.nanny.pre-spawn-environ")
+    assert "MALLOC_TRIM_THRESHOLD_" in pre_spawn
+    with executor_from_spec("local", max_workers=2) as client:
+        assert map_tasks(_draw, spawn_seeds(3, 4), client, progress=False) == reference
+        assert {k: os.environ.get(k) for k in pre_spawn} == {
+            k: environ_at_start.get(k) for k in pre_spawn
+        }
+    assert {k: os.environ.get(k) for k in pre_spawn} == {
+        k: environ_at_start.get(k) for k in pre_spawn
+    }
 
 
 def test_failures_are_kept_in_place_or_raised() -> None:

@@ -410,7 +410,9 @@ class _Stage:
 
 
 def _utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    # to the microsecond: run.json's "started" orders runs, and two runs can start in one second
+    # (the run directory's name keeps whole seconds)
+    return _dt.datetime.now(_dt.UTC)
 
 
 def _run_dir(config: CalibrationConfig, out_dir: str | os.PathLike[str] | None) -> Path:

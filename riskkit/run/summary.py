@@ -17,6 +17,7 @@ per-asset records and provenance; a change no recorded input explains is said to
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -577,11 +578,21 @@ def extra_parameter_sets(params: Mapping[str, Any] | None) -> dict[str, pd.DataF
     return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
 
 
-def _started(run_dir: Path) -> str | None:
+def _started(run_dir: Path) -> _dt.datetime | None:
     try:
-        return json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("started")
+        manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return _parse_started(manifest.get("started"))
+
+
+def _parse_started(value: Any) -> _dt.datetime | None:
+    """run.json's ``started`` (ISO 8601, UTC; whole seconds before riskkit 0.2) as a datetime."""
+    try:
+        started = _dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return started if started.tzinfo is not None else started.replace(tzinfo=_dt.UTC)
 
 
 def find_previous_run(run_dir: str | os.PathLike[str]) -> Path | None:
@@ -596,8 +607,8 @@ def find_previous_run(run_dir: str | os.PathLike[str]) -> Path | None:
         That run's directory; None on a first run.
     """
     run_dir = Path(run_dir).resolve()
-    mine = _started(run_dir) or ""
-    best: tuple[str, str, Path] | None = None
+    mine = _started(run_dir)
+    best: tuple[_dt.datetime, str, Path] | None = None
     for other in run_dir.parent.iterdir():
         if other.resolve() == run_dir or not (other / PARAMETER_FILE).is_file():
             continue
@@ -605,8 +616,8 @@ def find_previous_run(run_dir: str | os.PathLike[str]) -> Path | None:
             manifest = json.loads((other / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        started = str(manifest.get("started") or "")
-        if not manifest.get("ok") or not started or (mine and started >= mine):
+        started = _parse_started(manifest.get("started"))
+        if not manifest.get("ok") or started is None or (mine is not None and started >= mine):
             continue
         key = (started, other.name, other)
         if best is None or key[:2] > best[:2]:
@@ -1193,7 +1204,11 @@ def run_facts_view(record: Any) -> display.Table:
     facts = {
         "configuration": f"{cfg.name} ({m.get('config_source')})",
         "fingerprint (SHA-256 of the settings)": str(m.get("config_sha256", ""))[:16],
-        "started (UTC)": str(m.get("started", "")).replace("T", " ").replace("+00:00", ""),
+        "started (UTC)": (
+            f"{started:%Y-%m-%d %H:%M:%S}"
+            if (started := _parse_started(m.get("started"))) is not None
+            else "n/a"
+        ),
         "time to compute the parameters": display.duration(
             sum(v for k, v in stages.items() if k not in _AFTER_PARAMETERS)
         ),

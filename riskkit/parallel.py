@@ -181,23 +181,23 @@ def executor_from_spec(spec: Any = None, max_workers: int | None = None) -> Iter
 
         workers = max_workers or os.cpu_count() or 1
         before = dict(os.environ)
-        with (
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                # a worker's heartbeat racing the shutdown logs a harmless ERROR; task errors
-                # still reach the caller as exceptions through their futures
-                silence_logs=50,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            changed = _restore_environ(before)
-            try:
+        try:
+            with (
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    # a worker's heartbeat racing the shutdown logs a harmless ERROR; task errors
+                    # still reach the caller as exceptions through their futures
+                    silence_logs=50,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                _restore_environ(before)  # the workers have started with their own settings
                 yield client
-            finally:
-                _restore_environ(before, changed)
+        finally:  # also after a failed start, and after a worker restarted by its nanny
+            _restore_environ(before)
     elif "://" in name:
         from distributed import Client
 

@@ -78,7 +78,7 @@ inputs = st.builds(
 def test_score_is_monotone_in_each_risky_input(x, name, delta):
     upper = {"correlation": 1.0, "issuer_risk": 1.0, "tail": 1.0}.get(name, np.inf)
     new = min(getattr(x, name) + delta, upper)
-    if new - getattr(x, name) < 1e-9:  # capped to a step below float resolution of the score
+    if new - getattr(x, name) < 1e-9:  # a step the cap made vanishingly small (1 - 1e-16 to 1)
         return
     a, b = score_collateral(x), score_collateral(x.replace(**{name: new}))
     assert b.score < a.score  # strictly: every weight is positive

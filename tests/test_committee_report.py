@@ -216,6 +216,11 @@ def test_previous_run_is_the_latest_earlier_published_one(tmp_path: Path) -> Non
     faster = _fake_run(tmp_path / "g", "2026-01-06T00:00:00.750000+00:00", ok=True)
     assert find_previous_run(faster) == fast
     assert find_previous_run(fast) == tmp_path / "e"
+    # compared as times, not as text: 23:30 on the 5th at -01:00 is 00:30 UTC on the 6th
+    offset = _fake_run(tmp_path / "h", "2026-01-05T23:30:00-01:00", ok=False)
+    assert find_previous_run(offset) == faster
+    later = _fake_run(tmp_path / "i", "2026-01-06T00:00:00.500000-01:00", ok=True)  # 01:00 UTC
+    assert find_previous_run(later) == faster
 
 
 def test_traffic_light_boundaries_and_regimes() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from riskkit._jsonschema import import_jsonschema
 from riskkit.config import config_from_mapping, load_config
 from riskkit.exceptions import ConfigError, DataError
 from riskkit.margin import (
@@ -233,7 +233,7 @@ def test_perpetual_section_validates_and_round_trips(parameter_set, feeds, tmp_p
     }
     data = add_sections(parameter_set, perpetual=spec)
     assert data["schema_version"] == "1.3"
-    jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(data)))
+    import_jsonschema().Draft202012Validator(schema()).validate(json.loads(json.dumps(data)))
     back = load_parameter_set(write_parameter_set(data, tmp_path / "p.json"))
     rec = back["perpetual"]["BTC"]
     assert rec["mm_rate"] == parameter_set["assets"]["BTC"]["mm_rate"]

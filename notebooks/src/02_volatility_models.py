@@ -240,8 +240,9 @@ for t in (0, 20, 60, 120):
 # The innovation $z_t = \varepsilon_t / \sigma_t$ is normal, Student-t, Hansen's skewed t or
 # GED. All are estimated by maximum likelihood: GARCH and GJR with normal or Student-t
 # innovations by riskkit's compiled optimiser (analytic gradient, Newton steps), the others by
-# `arch`; both maximise the same likelihood and agree to the optimiser's tolerance, and
-# `GarchSpec(..., backend="arch")` sends every fit to `arch`. riskkit rescales the returns for
+# `arch`. Both maximise the same likelihood and agree to the optimiser's tolerance where it has
+# one maximum; where it has two, the compiled one checks its warm start against a cold start
+# and can end on the higher. `GarchSpec(..., backend="arch")` sends every fit to `arch`. riskkit rescales the returns for
 # the optimiser and reports everything back in return units. We rank the models by BIC,
 # which penalises each extra parameter by $\ln n$.
 

@@ -268,7 +268,9 @@ def _simulate(
 
     The accounts are run by a compiled kernel (:func:`_account_kernel`): each bar's step is a
     handful of scalar operations per account, so a vectorised numpy loop over bars spent its
-    time in call overhead (500 simulated years of 365 daily bars: ~0.17 s against ~5 ms).
+    time in call overhead (500 simulated years of 365 daily bars: ~0.17 s against ~5 ms). The
+    per-bucket arrays equal the former numpy loop's exactly; the flows differ from it only in
+    the order of the additions over buckets (at most 1 unit in the last place).
     """
     n_paths, n_steps = idx.shape
     lev = np.ascontiguousarray(lev, dtype=float)

@@ -4,7 +4,7 @@ Neither ``arch`` nor ``statsmodels`` ships a maintained DCC, so riskkit implemen
 two-step quasi-maximum-likelihood estimator:
 
 1. each asset gets a univariate GARCH(1,1) (or GJR-GARCH(1,1,1)) from riskkit's GARCH layer
-   (:class:`riskkit.volatility.GarchSpec`, estimated by ``arch``; or an EWMA / constant
+   (:class:`riskkit.volatility.GarchSpec`, by its default optimiser; or an EWMA / constant
    volatility); its standardised residuals ``z_t = (r_t - mu) / sigma_t`` are kept;
 2. the correlation stage maximises the correlation part of the Gaussian log-likelihood
 
@@ -119,8 +119,9 @@ def fit_univariate(
     returns : Series
         Daily log returns (fractions) without gaps.
     model : {"garch", "gjr", "ewma", "constant"}
-        GARCH(1,1) or GJR-GARCH(1,1,1) (:class:`riskkit.volatility.GarchSpec`), RiskMetrics EWMA (:func:`riskkit.volatility.ewma_filter`, started from the
-        mean square of the first 30 returns), or constant volatility.
+        GARCH(1,1) or GJR-GARCH(1,1,1) (:class:`riskkit.volatility.GarchSpec`), RiskMetrics
+        EWMA (:func:`riskkit.volatility.ewma_filter`, started from the mean square of the first
+        30 returns), or constant volatility.
     dist : {"normal", "t", "skewt", "ged"}
         Innovation distribution of the GARCH likelihood (``"normal"`` = QMLE).
     mean : {"constant", "zero"}

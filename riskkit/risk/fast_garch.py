@@ -122,6 +122,11 @@ class FastGarch(GarchFiltered):
             raise ConfigError(
                 "FastGarch: give dist and mean in the GarchSpec, not as separate arguments"
             )
+        if spec is not None and spec.backend == "arch":
+            raise ConfigError(
+                "FastGarch estimates with the fast optimiser; a GarchSpec with backend='arch' "
+                "belongs in GarchParametric"
+            )
         self._setup(spec, "simulate", ("simulate",), n_sims)
         self._lik = self.spec.fast_likelihood()
 

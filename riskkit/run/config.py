@@ -375,6 +375,20 @@ class ModelSpec(SettingsModel):
 
     @model_validator(mode="after")
     def _estimator_accepts(self) -> ModelSpec:
+        if self.backend == "fast" and self.estimator in ("fhs", "garch", "evt"):
+            try:
+                self.garch_spec()
+            except ConfigError as exc:
+                if "fast backend" in str(exc):
+                    raise problems_error(
+                        [
+                            (
+                                ("backend",),
+                                "fast estimates GARCH/GJR(1,1) with normal or t innovations "
+                                f"only ({str(exc).split('; use')[0]}); use auto or arch",
+                            )
+                        ]
+                    ) from None
         try:
             self.build()
         except (ConfigError, ValueError, TypeError) as exc:

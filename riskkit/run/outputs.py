@@ -294,7 +294,7 @@ def write_manifest(
         "config_sha256": config.fingerprint(),
         "riskkit_version": __version__,
         "started": started.isoformat(),
-        "finished": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(),
         "elapsed_seconds": round(seconds, 3),
         "executor": executor if isinstance(executor, str) else type(executor).__name__,
         "assets": {a: dict(v) for a, v in assets.items()},

@@ -1,9 +1,9 @@
-"""Volatility: historical estimators, GARCH-family models (on top of ``arch``), diagnostics.
+"""Volatility: historical estimators, GARCH-family models (riskkit or ``arch`` fits), diagnostics.
 
 Historical measures take pandas objects and return pandas objects (or a float for a whole
 sample); GARCH models follow ``arch``'s spec/result pattern::
 
-    res = GarchSpec(vol="GJR", dist="t").fit(returns)             # or backend="fast"
+    res = GarchSpec(vol="GJR", dist="t").fit(returns)             # or backend="arch"
     res.params, res.half_life, res.forecast(horizon=10).aggregate_volatility
 
 Layout: :mod:`~riskkit.volatility.processes` (one class per variance recursion),

@@ -145,6 +145,17 @@ def test_failing_assets_do_not_lose_the_others(tmp_path: Path, price_files) -> N
     assert not (run_dir / "feed_comparison.csv").exists()
     assert record.feed_comparison().empty and "check" in record.feed_comparison().columns
 
+    # the run's config.yaml lists the optimiser; one written before model.backend existed was
+    # fitted by arch and is read back as such
+    assert record.config.model.backend == "auto"
+    config_file = run_dir / "config.yaml"
+    saved = yaml.safe_load(config_file.read_text())
+    assert saved["model"]["backend"] == "auto"
+    del saved["model"]["backend"]
+    config_file.write_text(yaml.safe_dump(saved))
+    old = load_run(run_dir)
+    assert old.config.model.backend == "arch" and "arch optimiser" in old.config.model.describe()
+
 
 def test_traffic_light_counts_match_the_backtest_battery(tmp_path: Path, price_files) -> None:
     """The report's failure counts (recomputed from the forecast CSVs) equal the counts of

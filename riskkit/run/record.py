@@ -539,10 +539,13 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunRecord:
     if not manifest_path.is_file():
         raise RiskkitError(f"{run_dir} is not a calibration run directory (no run.json)")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    cfg = validate_config(
-        yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")),
-        source=run_dir / "config.yaml",
-    )
+    raw = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    model = raw.get("model") if isinstance(raw, dict) else None
+    if isinstance(model, dict) and "backend" not in model:
+        # a run's config.yaml lists every effective setting; one without model.backend was
+        # written before the key existed, when every GARCH fit used arch: read it as it ran
+        raw = {**raw, "model": {**model, "backend": "arch"}}
+    cfg = validate_config(raw, source=run_dir / "config.yaml")
     params_path = run_dir / PARAMETER_FILE
     params = json.loads(params_path.read_text(encoding="utf-8")) if params_path.exists() else None
     quality = _read_csv(run_dir / "data_quality.csv")

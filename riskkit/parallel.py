@@ -181,6 +181,7 @@ def executor_from_spec(spec: Any = None, max_workers: int | None = None) -> Iter
 
         workers = max_workers or os.cpu_count() or 1
         before = dict(os.environ)
+        written: set[str] | None = None  # None until the workers have started
         try:
             with (
                 LocalCluster(
@@ -194,10 +195,13 @@ def executor_from_spec(spec: Any = None, max_workers: int | None = None) -> Iter
                 ) as cluster,
                 Client(cluster) as client,
             ):
-                _restore_environ(before)  # the workers have started with their own settings
+                written = _restore_environ(before)  # the workers started with their settings
                 yield client
-        finally:  # also after a failed start, and after a worker restarted by its nanny
-            _restore_environ(before)
+        finally:
+            # the same variables again (a worker restarted by its nanny writes them anew); after
+            # a failed start, everything the start changed. A variable the caller set meanwhile
+            # under another name is left alone.
+            _restore_environ(before, written)
     elif "://" in name:
         from distributed import Client
 
@@ -220,10 +224,17 @@ def _restore_environ(before: dict[str, str], keys: set[str] | None = None) -> se
     the report then ran 2-3 times slower (glibc returning memory on every large free). The
     workers keep their settings; this process gets its own back.
 
+    Parameters
+    ----------
+    before : dict
+        The environment before the cluster started.
+    keys : set of str, optional
+        The variables to restore; default: every one that differs from ``before``.
+
     Returns
     -------
     set of str
-        The variables that differed from ``before`` (and now have their earlier values).
+        The variables restored (they now have their values of ``before``, or are unset).
     """
     if keys is None:
         keys = {k for k in set(os.environ) | set(before) if os.environ.get(k) != before.get(k)}

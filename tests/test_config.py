@@ -593,5 +593,7 @@ def test_model_backend_reaches_the_garch_spec_and_is_validated() -> None:
     assert "arch optimiser" in ModelSpec(vol="EGARCH").describe()
     with pytest.raises(ConfigError, match="backend: unknown value 'numba'"):
         ModelSpec(backend="numba")
-    with pytest.raises(ConfigError, match=r"backend: fast estimates .* got 'EGARCH'\); use auto"):
+    with pytest.raises(
+        ConfigError, match=r"backend: fast estimates .* got EGARCH\(1,1,1\)-t; use auto"
+    ):
         ModelSpec(vol="EGARCH", backend="fast")

@@ -38,7 +38,7 @@ from scipy.optimize import minimize
 from riskkit.exceptions import ConfigError, ConvergenceWarning, DataError, ModelError
 from riskkit.portfolio.correlation import pairs_from_matrices
 from riskkit.volatility.fast import _jit
-from riskkit.volatility.garch import GarchResult, GarchSpec
+from riskkit.volatility.garch import BACKEND_CHOICES, GarchResult, GarchSpec
 from riskkit.volatility.historical import ewma_filter
 from riskkit.volatility.recursion import filter_variance
 
@@ -524,8 +524,8 @@ class DCC:
     ) -> None:
         if vol not in _VOL_MODELS:
             raise ConfigError(f"vol must be one of {_VOL_MODELS}, got {vol!r}")
-        if backend not in ("auto", "arch", "fast"):
-            raise ConfigError(f"backend must be 'auto', 'arch' or 'fast', got {backend!r}")
+        if backend not in BACKEND_CHOICES:
+            raise ConfigError(f"backend must be one of {BACKEND_CHOICES}, got {backend!r}")
         self.vol, self.dist, self.mean, self.backend = vol, dist, mean, backend
 
     def fit(self, returns: pd.DataFrame) -> DCCResult:

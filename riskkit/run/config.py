@@ -377,26 +377,28 @@ class ModelSpec(SettingsModel):
     def _estimator_accepts(self) -> ModelSpec:
         if self.backend == "fast" and self.estimator in ("fhs", "garch", "evt"):
             try:
-                self.garch_spec()
-            except ConfigError as exc:
-                if "fast backend" in str(exc):
-                    raise problems_error(
-                        [
-                            (
-                                ("backend",),
-                                "fast estimates GARCH/GJR(1,1) with normal or t innovations "
-                                f"only ({str(exc).split('; use')[0]}); use auto or arch",
-                            )
-                        ]
-                    ) from None
+                auto = self.garch_spec(backend="auto")
+            except ConfigError:
+                auto = None  # build() below reports what is wrong with the model itself
+            if auto is not None and auto.estimation_backend != "fast":
+                raise problems_error(
+                    [
+                        (
+                            ("backend",),
+                            "fast estimates GARCH/GJR(1,1) with normal or t innovations and a "
+                            f"zero or constant mean only, got {auto.label}; use auto or arch",
+                        )
+                    ]
+                )
         try:
             self.build()
         except (ConfigError, ValueError, TypeError) as exc:
             raise problem(str(exc)) from None
         return self
 
-    def garch_spec(self) -> Any:
-        """The :class:`riskkit.volatility.GarchSpec` this model describes."""
+    def garch_spec(self, backend: str | None = None) -> Any:
+        """The :class:`riskkit.volatility.GarchSpec` this model describes (with ``backend`` in
+        place of ``model.backend`` when given)."""
         from riskkit.volatility import GarchSpec
 
         return GarchSpec(
@@ -407,7 +409,7 @@ class ModelSpec(SettingsModel):
             dist=self.dist,
             mean=self.mean,
             on_integrated=self.on_integrated,
-            backend=self.backend,
+            backend=self.backend if backend is None else backend,
         )
 
     def build(self) -> Any:

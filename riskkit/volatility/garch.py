@@ -51,6 +51,8 @@ FALLBACK_LAMBDA = 0.94
 #: persistence at or above this is treated as non-stationary (integrated) and replaced
 _PERSISTENCE_MAX = 0.9999
 BACKENDS = ("arch", "fast")
+#: what ``GarchSpec.backend`` (and ``fit(backend=...)``) accepts: "auto" picks one of BACKENDS
+BACKEND_CHOICES = ("auto", *BACKENDS)
 
 
 def choose_scale(std: float) -> float:
@@ -154,9 +156,9 @@ class GarchSpec:
             raise ConfigError(
                 f"GarchSpec.on_integrated must be 'ewma' or 'igarch', got {self.on_integrated!r}"
             )
-        if self.backend not in ("auto", *BACKENDS):
+        if self.backend not in BACKEND_CHOICES:
             raise ConfigError(
-                f"GarchSpec.backend must be one of {('auto', *BACKENDS)}, got {self.backend!r}"
+                f"GarchSpec.backend must be one of {BACKEND_CHOICES}, got {self.backend!r}"
             )
         object.__setattr__(self, "vol", vol)
         object.__setattr__(self, "o", int(o))
@@ -297,7 +299,7 @@ class GarchSpec:
         elif backend == "auto":
             backend = "fast" if self._fast_estimates() else "arch"
         if backend not in BACKENDS:
-            raise ConfigError(f"backend must be one of {('auto', *BACKENDS)}, got {backend!r}")
+            raise ConfigError(f"backend must be one of {BACKEND_CHOICES}, got {backend!r}")
         lik = self.fast_likelihood() if backend == "fast" else None
         series = self.check_returns(returns)
         y = series.to_numpy(dtype=float)

@@ -391,6 +391,27 @@ def test_headerless_files(tmp_path) -> None:
         rd.read_prices(other)
 
 
+def test_headerless_file_with_named_columns(tmp_path) -> None:
+    """Kraken's OHLCVT downloads: no header, seconds, a trade count as the 7th column
+    (time,open,high,low,close,volume,count). 1605830400 s is 2020-11-20 00:00 UTC."""
+    rows = ["1605830400,100,102,99,101,5.5,40", "1605916800,101,104,100,103,6.0,35"]
+    path = write(tmp_path / "XXBTZUSD_1440.csv", "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"7 columns .* name them in file order with names="):
+        rd.read_prices(path)
+    names = "time,open,high,low,close,volume,trades"
+    got = rd.read_prices(path, names=names, check=False)
+    assert list(got.index) == [pd.Timestamp("2020-11-20"), pd.Timestamp("2020-11-21")]
+    assert got["close"].tolist() == [101.0, 103.0] and got["volume"].tolist() == [5.5, 6.0]
+    # one name per column, distinct
+    for bad in ("time,open,high,low,close,volume", "time,open,high,low,close,close,trades"):
+        with pytest.raises(DataError, match=r"7 columns and no header line; names="):
+            rd.read_prices(path, names=bad)
+    # a file with a header line: names would silently rename it, so it is refused
+    headed = write(tmp_path / "h.csv", "date,close\n2020-11-20,1\n2020-11-21,2\n")
+    with pytest.raises(DataError, match=r"line 1 is a header line"):
+        rd.read_prices(headed, names="time,close")
+
+
 def test_close_only_file(tmp_path) -> None:
     b = hourly(30)
     path = write(tmp_path / "c.csv", csv_text(b[["close"]], list(b.index.astype(str))))

@@ -941,6 +941,10 @@ def _sniff(path: Path, sep: str | None) -> tuple[str, int, bool, int]:
     return cand, skip, header, c + 1
 
 
+#: the start of the example of a ``names`` setting in error messages
+_NAMES_EXAMPLE = ("time", "open", "high", "low", "close", "volume")
+
+
 def _read_raw(
     path: Path,
     opts: ReadOptions,
@@ -949,13 +953,15 @@ def _read_raw(
         KLINE_COLUMNS,
         "a Binance kline file without header has 12",
     ),
+    audience: Audience = "python",
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The raw table of a file and the file line (1-based) of each row: the one reader of
     price, kline and funding files.
 
     CSV (also ``.gz``, or a ``.zip`` holding one CSV) or Parquet. For a CSV the separator
     (``sep``), banner lines and header are detected; a file without header must have the columns
-    ``headerless[0]`` (``headerless[1]`` says so in the error). Blank lines are skipped and
+    ``headerless[0]`` (``headerless[1]`` says so in the error), unless ``opts.names`` names
+    them. Blank lines are skipped and
     counted. Lines are None for Parquet, or when ``read_kwargs`` set ``skiprows``, ``header``
     or ``names`` (detection off).
     """
@@ -975,16 +981,39 @@ def _read_raw(
         if not custom:
             sep, banner, header, n_fields = _sniff(path, opts.sep)
             kwargs.update(sep=sep, skiprows=banner)
+            if header and opts.names:
+                raise DataError(
+                    f"{path}: line {banner + 1} is a header line, but "
+                    f"{ReadOptions.setting('names', opts.names, audience)} names the columns of a "
+                    "file without one: leave it out (map column names with "
+                    f"{ReadOptions.setting('columns', {'Last': 'close'}, audience)})"
+                )
             if header:
                 header_lines = 1
             else:
                 names, layout = headerless
-                if n_fields != len(names):
+                given = [n.strip() for n in opts.names.split(",")] if opts.names else None
+                if given is not None and (
+                    len(given) != n_fields or len(set(given)) != len(given) or not all(given)
+                ):
+                    raise DataError(
+                        f"{path}: the file has {n_fields} columns and no header line; "
+                        f"{ReadOptions.setting('names', opts.names, audience)} gives "
+                        f"{len(given)} name(s): give one distinct name per column, in file order"
+                    )
+                if given is None and n_fields != len(names):
+                    example = ",".join(
+                        [*_NAMES_EXAMPLE, *(f"column{i + 1}" for i in range(6, n_fields))][
+                            :n_fields
+                        ]
+                    )
                     raise DataError(
                         f"{path}: line {banner + 1} holds numbers, not column names, and the "
                         f"file has {n_fields} columns ({layout}): add a header line naming the "
-                        "columns"
+                        f"columns, or name them in file order with "
+                        f"{ReadOptions.setting('names', example, audience)}"
                     )
+                names = given or names
                 kwargs.update(header=None, names=list(names))
         elif opts.sep:
             kwargs.setdefault("sep", opts.sep)
@@ -1008,7 +1037,7 @@ def _read_file(
     path: PathLike, opts: ReadOptions, audience: Audience, read_kwargs: Mapping[str, Any]
 ) -> _Read:
     path = Path(path)
-    raw, lines = _read_raw(path, opts, read_kwargs)
+    raw, lines = _read_raw(path, opts, read_kwargs, audience=audience)
     saved_at = pd.Timestamp(path.stat().st_mtime, unit="s")
     read = _tidy(raw, lines, opts, str(path), audience, saved_at)
     _offset_warning(read, opts, str(path), audience)

@@ -87,6 +87,10 @@ class ReadOptions(_SettingsModel):
     earliest: Date = "2009-01-03"
     """Earliest plausible timestamp (the Bitcoin genesis block by default); an earlier one, or
     one in the future, is an error, never a silent date."""
+    names: Text | None = None
+    """Column names of a CSV file without a header line, comma-separated in file order, e.g.
+    time,open,high,low,close,volume,trades for Kraken's OHLCVT downloads (null: a headerless
+    file must have the 12 columns of a Binance kline file)."""
     select: dict[Text, Text] = {}
     """{column: value} rows to keep from a file holding several series (columns such as
     exchange, asset, symbol with more than one value), e.g. {exchange: bitstamp, asset: BTC}.
